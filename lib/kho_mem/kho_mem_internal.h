@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one seam between lib/kho_mem and the rest of the kernel.
+ *
+ * tracker.c and serialize.c include this header and nothing else from the
+ * kernel: page and slab allocation, address translation, and the tracker's
+ * internal types all come from here.  A userspace harness can provide its
+ * own version of this file and build the unchanged .c files, the way
+ * tools/testing/vma/ builds mm/vma.c.
+ */
+#ifndef _LIB_KHO_MEM_INTERNAL_H
+#define _LIB_KHO_MEM_INTERNAL_H
+
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/gfp.h>
+#include <linux/kho_mem.h>
+#include <linux/kho/abi/kho_mem.h>
+#include <linux/limits.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+#include <asm/byteorder.h>
+#include <asm/page.h>
+
+/*
+ * Physical address width the tracker accepts.  x86-64 decides between 46
+ * and 52 bits at boot; an architecture without MAX_PHYSMEM_BITS (UML) gets
+ * the 52 bits that x86-64 and arm64 can address at most.
+ */
+#ifdef MAX_PHYSMEM_BITS
+#define KHO_MEM_PHYS_BITS	MAX_PHYSMEM_BITS
+#else
+#define KHO_MEM_PHYS_BITS	52
+#endif
+#define KHO_MEM_PFN_LIMIT	(1UL << (KHO_MEM_PHYS_BITS - PAGE_SHIFT))
+
+#define KHO_MEM_LEAF_MASK	(KHO_MEM_LEAF_UNITS - 1)
+#define KHO_MEM_NR_ORDERS	(KHO_MEM_MAX_ORDER + 1)
+
+/**
+ * struct kho_mem_leaf - one leaf container: units [base, base + 32768)
+ * @kind: KHO_MEM_LEAF_SPARSE or KHO_MEM_LEAF_BITMAP.
+ * @count: units set in the leaf.
+ * @cap: capacity of @offs in offsets (sparse leaves only).
+ * @offs: ascending unit offsets (sparse leaves), a slab allocation.
+ * @bits: one bit per unit (bitmap leaves), a whole page.
+ */
+struct kho_mem_leaf {
+	enum kho_mem_leaf_kind kind;
+	unsigned int count;
+	unsigned int cap;
+	union {
+		u16 *offs;
+		unsigned long *bits;
+	};
+};
+
+/**
+ * struct kho_mem_order - the units of one order
+ * @leaves: leaf index (unit index >> KHO_MEM_LEAF_SHIFT) -> leaf.
+ * @nr_units: units of this order.
+ * @nr_leaves: leaves in @leaves.
+ * @nr_bitmaps: how many of them are bitmap leaves.
+ * @hint_index: index of @hint in @leaves.
+ * @hint: the leaf used last, or NULL.
+ */
+struct kho_mem_order {
+	struct xarray leaves;
+	u64 nr_units;
+	unsigned long nr_leaves;
+	unsigned long nr_bitmaps;
+	unsigned long hint_index;
+	struct kho_mem_leaf *hint;
+};
+
+/* Honour the tracker's fail_nth test hook.  Called with the lock held. */
+static inline bool kho_mem_should_fail(struct kho_mem_tracker *t)
+{
+	if (likely(!t->fail_nth))
+		return false;
+	return --t->fail_nth == 0;
+}
+
+static inline void *kho_mem_alloc_page(struct kho_mem_tracker *t)
+{
+	if (kho_mem_should_fail(t))
+		return NULL;
+	return (void *)get_zeroed_page(GFP_KERNEL);
+}
+
+static inline void kho_mem_free_page(void *page)
+{
+	free_page((unsigned long)page);
+}
+
+static inline void *kho_mem_kmalloc(struct kho_mem_tracker *t, size_t size)
+{
+	if (kho_mem_should_fail(t))
+		return NULL;
+	return kmalloc(size, GFP_KERNEL);
+}
+
+static inline void *kho_mem_krealloc(struct kho_mem_tracker *t, void *p,
+				     size_t size)
+{
+	if (kho_mem_should_fail(t))
+		return NULL;
+	return krealloc(p, size, GFP_KERNEL);
+}
+
+static inline int kho_mem_xa_insert(struct kho_mem_tracker *t,
+				    struct xarray *xa, unsigned long index,
+				    void *entry)
+{
+	if (kho_mem_should_fail(t))
+		return -ENOMEM;
+	return xa_insert(xa, index, entry, GFP_KERNEL);
+}
+
+/* Physical <-> virtual for chunk and bitmap pages (UML has __pa/__va too). */
+static inline phys_addr_t kho_mem_pa(const void *virt)
+{
+	return __pa(virt);
+}
+
+static inline void *kho_mem_va(phys_addr_t phys)
+{
+	return __va(phys);
+}
+
+#endif /* _LIB_KHO_MEM_INTERNAL_H */

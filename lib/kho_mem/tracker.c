@@ -1,0 +1,803 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KHO preserved-memory tracker
+ *
+ * The tracker is the set of memory that must survive the next kexec.  Its
+ * elements are units: 2^order pages starting at a pfn aligned to 2^order,
+ * the shape a buddy allocator hands out.  It knows nothing of struct page.
+ *
+ * Coding conventions in this file:
+ *
+ * @t is the tracker.
+ * @order is the order of a unit; @ord is the per-order descriptor.
+ * @uidx is a unit index within one order: pfn >> order.
+ * @index is a leaf index within one order: uidx >> KHO_MEM_LEAF_SHIFT.
+ * @off is a unit's offset within its leaf: uidx & KHO_MEM_LEAF_MASK.
+ * @leaf is a leaf container, sparse or bitmap.
+ *
+ * Two levels of xarray, then a leaf:
+ *
+ *   t->orders (xarray, index = order)
+ *   +---------+---------+-----+----------+
+ *   | order 0 | order 1 | ... | order 18 |
+ *   +----+----+---------+-----+----------+
+ *        |
+ *        v  ord->leaves (xarray, index = leaf index)
+ *   +---------+---------+---------+-----
+ *   | leaf 0  |  (none) | leaf 2  | ...
+ *   +----+----+---------+----+----+-----
+ *        |                   |
+ *        v                   v
+ *   SPARSE leaf:             BITMAP leaf:
+ *   u16 offs[count],         one page of bits,
+ *   ascending, kmalloc'ed    bit off set <=> unit preserved
+ *   [ 3, 17, 4095, ... ]     [0001000...0100...]
+ *
+ * Each leaf spans KHO_MEM_LEAF_UNITS (32768 with 4 KiB pages) units of its
+ * order: 128 MiB of order-0 pages, 64 GiB of 2 MiB units, 32 TiB of 1 GiB
+ * units.  The address arithmetic, once:
+ *
+ *   uidx  = pfn >> order
+ *   index = uidx >> KHO_MEM_LEAF_SHIFT      which leaf of the order
+ *   off   = uidx &  KHO_MEM_LEAF_MASK       which unit in the leaf
+ *   pfn   = ((index << KHO_MEM_LEAF_SHIFT) + off) << order
+ *
+ * Leaves adapt to their density, as containers in a Roaring bitmap do.  A
+ * leaf starts sparse: a sorted array of 16-bit offsets, two bytes a unit,
+ * so an isolated page costs a few bytes instead of a page of bits.  When it
+ * holds more than KHO_MEM_SPARSE_MAX units (2024, just under the 2048 at
+ * which the offsets would outgrow a bitmap, and the most that still fit
+ * inline in one chunk of the handover format) it becomes a bitmap page.
+ * It turns sparse again when it shrinks back.  Bitmap leaves are whole
+ * pages, never slab objects, because the next kernel reads them by physical
+ * address; see serialize.c.
+ *
+ * The representation is a function of the contents: a leaf with N units is
+ * sparse iff N <= KHO_MEM_SPARSE_MAX, and a sparse leaf's capacity is
+ * sparse_cap(N).  So undoing a change restores the metadata exactly, and a
+ * failed call leaves no trace.
+ *
+ * Units never overlap, whatever their orders: a unit inside a preserved
+ * unit, or one containing it, is refused.  Only the orders set in
+ * @t->populated are consulted for that.
+ *
+ * Locking: @t->lock, a mutex, serialises every call.  Calls may sleep.
+ */
+
+#include "kho_mem_internal.h"
+
+/* --- leaves -------------------------------------------------------------- */
+
+static unsigned int sparse_cap(unsigned int count)
+{
+	if (count <= 4)
+		return 4;
+	return min_t(unsigned long, roundup_pow_of_two(count),
+		     KHO_MEM_SPARSE_MAX);
+}
+
+/* Position of the first offset >= @off in a sparse leaf. */
+static unsigned int sparse_lower_bound(const struct kho_mem_leaf *leaf,
+				       unsigned int off)
+{
+	unsigned int lo = 0, hi = leaf->count;
+
+	if (hi && leaf->offs[hi - 1] < off)
+		return hi;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (leaf->offs[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool leaf_test(const struct kho_mem_leaf *leaf, unsigned int off)
+{
+	unsigned int pos;
+
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
+		return test_bit(off, leaf->bits);
+	pos = sparse_lower_bound(leaf, off);
+	return pos < leaf->count && leaf->offs[pos] == off;
+}
+
+/* First preserved offset >= @off, or KHO_MEM_LEAF_UNITS if there is none. */
+static unsigned long leaf_next(const struct kho_mem_leaf *leaf,
+			       unsigned int off)
+{
+	unsigned int pos;
+
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
+		return find_next_bit(leaf->bits, KHO_MEM_LEAF_UNITS, off);
+	pos = sparse_lower_bound(leaf, off);
+	return pos < leaf->count ? leaf->offs[pos] : KHO_MEM_LEAF_UNITS;
+}
+
+static size_t leaf_bytes(const struct kho_mem_leaf *leaf)
+{
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
+		return sizeof(*leaf) + PAGE_SIZE;
+	return sizeof(*leaf) + leaf->cap * sizeof(u16);
+}
+
+static void leaf_free(struct kho_mem_leaf *leaf)
+{
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
+		kho_mem_free_page(leaf->bits);
+	else
+		kfree(leaf->offs);
+	kfree(leaf);
+}
+
+/*
+ * Allocate what adding one unit to @leaf needs (a larger offset array or a
+ * bitmap page) into *@room, so that leaf_insert() cannot fail.
+ */
+static int leaf_prepare(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
+			void **room)
+{
+	*room = NULL;
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
+		return 0;
+	if (leaf->count == KHO_MEM_SPARSE_MAX)
+		*room = kho_mem_alloc_page(t);
+	else if (leaf->count == leaf->cap)
+		*room = kho_mem_kmalloc(t, sparse_cap(leaf->count + 1) *
+					   sizeof(u16));
+	else
+		return 0;
+	return *room ? 0 : -ENOMEM;
+}
+
+/* Give back what leaf_prepare() allocated for @leaf but was not used. */
+static void leaf_unprepare(const struct kho_mem_leaf *leaf, void *room)
+{
+	if (!room)
+		return;
+	if (leaf->kind == KHO_MEM_LEAF_SPARSE &&
+	    leaf->count == KHO_MEM_SPARSE_MAX)
+		kho_mem_free_page(room);
+	else
+		kfree(room);
+}
+
+/* Add @off, known to be absent, to @leaf, consuming @room. */
+static void leaf_insert(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
+			unsigned int off, void *room)
+{
+	unsigned int pos, i;
+	u16 *offs;
+
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
+		__set_bit(off, leaf->bits);
+		leaf->count++;
+		return;
+	}
+
+	if (leaf->count == KHO_MEM_SPARSE_MAX) {
+		unsigned long *bits = room;
+
+		for (i = 0; i < leaf->count; i++)
+			__set_bit(leaf->offs[i], bits);
+		__set_bit(off, bits);
+		t->meta_bytes += PAGE_SIZE - leaf->cap * sizeof(u16);
+		kfree(leaf->offs);
+		leaf->kind = KHO_MEM_LEAF_BITMAP;
+		leaf->bits = bits;
+		leaf->cap = 0;
+		leaf->count++;
+		return;
+	}
+
+	pos = sparse_lower_bound(leaf, off);
+	offs = leaf->offs;
+	if (room) {
+		unsigned int cap = sparse_cap(leaf->count + 1);
+
+		offs = room;
+		memcpy(offs, leaf->offs, pos * sizeof(u16));
+		memcpy(offs + pos + 1, leaf->offs + pos,
+		       (leaf->count - pos) * sizeof(u16));
+		t->meta_bytes += (cap - leaf->cap) * sizeof(u16);
+		kfree(leaf->offs);
+		leaf->offs = offs;
+		leaf->cap = cap;
+	} else if (pos < leaf->count) {
+		memmove(offs + pos + 1, offs + pos,
+			(leaf->count - pos) * sizeof(u16));
+	}
+	offs[pos] = off;
+	leaf->count++;
+}
+
+/*
+ * Remove @off, known to be present, from @leaf.  Shrinking the metadata is
+ * best effort: when memory is short the leaf keeps its larger form.
+ */
+static void leaf_remove(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
+			unsigned int off)
+{
+	unsigned int pos, cap, i = 0;
+	u16 *offs;
+
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
+		__clear_bit(off, leaf->bits);
+		if (--leaf->count != KHO_MEM_SPARSE_MAX)
+			return;
+		cap = sparse_cap(leaf->count);
+		offs = kmalloc_array(cap, sizeof(u16), GFP_KERNEL);
+		if (!offs)
+			return;
+		for_each_set_bit(off, leaf->bits, KHO_MEM_LEAF_UNITS)
+			offs[i++] = off;
+		kho_mem_free_page(leaf->bits);
+		leaf->kind = KHO_MEM_LEAF_SPARSE;
+		leaf->offs = offs;
+		leaf->cap = cap;
+		t->meta_bytes -= PAGE_SIZE - cap * sizeof(u16);
+		return;
+	}
+
+	pos = sparse_lower_bound(leaf, off);
+	memmove(leaf->offs + pos, leaf->offs + pos + 1,
+		(leaf->count - pos - 1) * sizeof(u16));
+	leaf->count--;
+	cap = sparse_cap(leaf->count);
+	if (!leaf->count || cap >= leaf->cap)
+		return;
+	offs = kmalloc_array(cap, sizeof(u16), GFP_KERNEL);
+	if (!offs)
+		return;
+	memcpy(offs, leaf->offs, leaf->count * sizeof(u16));
+	kfree(leaf->offs);
+	t->meta_bytes -= (leaf->cap - cap) * sizeof(u16);
+	leaf->offs = offs;
+	leaf->cap = cap;
+}
+
+/* --- orders -------------------------------------------------------------- */
+
+static struct kho_mem_order *order_get(struct kho_mem_tracker *t,
+				       unsigned int order)
+{
+	if (!(t->populated & BIT(order)))
+		return NULL;
+	return xa_load(&t->orders, order);
+}
+
+static struct kho_mem_leaf *leaf_get(struct kho_mem_order *ord,
+				     unsigned long index)
+{
+	struct kho_mem_leaf *leaf;
+
+	if (ord->hint && ord->hint_index == index)
+		return ord->hint;
+	leaf = xa_load(&ord->leaves, index);
+	if (leaf) {
+		ord->hint = leaf;
+		ord->hint_index = index;
+	}
+	return leaf;
+}
+
+static bool order_test(struct kho_mem_order *ord, unsigned long uidx)
+{
+	struct kho_mem_leaf *leaf = leaf_get(ord, uidx >> KHO_MEM_LEAF_SHIFT);
+
+	return leaf && leaf_test(leaf, uidx & KHO_MEM_LEAF_MASK);
+}
+
+/* First preserved unit index >= @uidx of @ord, or ULONG_MAX. */
+static unsigned long order_next(struct kho_mem_order *ord, unsigned long uidx)
+{
+	unsigned long index = uidx >> KHO_MEM_LEAF_SHIFT;
+	unsigned int off = uidx & KHO_MEM_LEAF_MASK;
+	struct kho_mem_leaf *leaf;
+
+	for (leaf = xa_find(&ord->leaves, &index, ULONG_MAX, XA_PRESENT); leaf;
+	     leaf = xa_find_after(&ord->leaves, &index, ULONG_MAX,
+				  XA_PRESENT)) {
+		unsigned long next;
+
+		if (index != uidx >> KHO_MEM_LEAF_SHIFT)
+			off = 0;
+		next = leaf_next(leaf, off);
+		if (next < KHO_MEM_LEAF_UNITS)
+			return (index << KHO_MEM_LEAF_SHIFT) + next;
+	}
+	return ULONG_MAX;
+}
+
+/* Is any unit of @ord in [@first, @last] (unit indices)? */
+static bool order_any(struct kho_mem_order *ord, unsigned long first,
+		      unsigned long last)
+{
+	unsigned long next;
+
+	if (first >> KHO_MEM_LEAF_SHIFT == last >> KHO_MEM_LEAF_SHIFT) {
+		struct kho_mem_leaf *leaf;
+
+		leaf = leaf_get(ord, first >> KHO_MEM_LEAF_SHIFT);
+		if (!leaf)
+			return false;
+		next = leaf_next(leaf, first & KHO_MEM_LEAF_MASK);
+		return next <= (last & KHO_MEM_LEAF_MASK);
+	}
+	next = order_next(ord, first);
+	return next <= last;
+}
+
+/* Does the unit (@pfn, @order) overlap a preserved unit of another order? */
+static bool overlaps_other_orders(struct kho_mem_tracker *t,
+				  unsigned long pfn, unsigned int order)
+{
+	unsigned long others = t->populated & ~BIT(order);
+	unsigned long last_pfn = pfn + (1UL << order) - 1;
+	unsigned int o;
+
+	for_each_set_bit(o, &others, KHO_MEM_NR_ORDERS) {
+		struct kho_mem_order *ord = xa_load(&t->orders, o);
+
+		if (o > order ? order_test(ord, pfn >> o) :
+				order_any(ord, pfn >> o, last_pfn >> o))
+			return true;
+	}
+	return false;
+}
+
+static void order_free(struct kho_mem_order *ord)
+{
+	struct kho_mem_leaf *leaf;
+	unsigned long index;
+
+	xa_for_each(&ord->leaves, index, leaf)
+		leaf_free(leaf);
+	xa_destroy(&ord->leaves);
+	kfree(ord);
+}
+
+/* --- units --------------------------------------------------------------- */
+
+static int check_unit(unsigned long pfn, unsigned int order)
+{
+	if (order > KHO_MEM_MAX_ORDER)
+		return -EINVAL;
+	if (pfn & ((1UL << order) - 1))
+		return -EINVAL;
+	if (pfn >= KHO_MEM_PFN_LIMIT || (1UL << order) > KHO_MEM_PFN_LIMIT - pfn)
+		return -ERANGE;
+	return 0;
+}
+
+static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
+		      unsigned int order)
+{
+	unsigned long uidx = pfn >> order;
+	unsigned long index = uidx >> KHO_MEM_LEAF_SHIFT;
+	unsigned int off = uidx & KHO_MEM_LEAF_MASK;
+	struct kho_mem_order *ord, *new_ord = NULL;
+	struct kho_mem_leaf *leaf = NULL, *new_leaf = NULL;
+	void *room = NULL;
+	int err = -ENOMEM;
+
+	if ((t->populated & ~BIT(order)) &&
+	    overlaps_other_orders(t, pfn, order))
+		return -EEXIST;
+
+	ord = order_get(t, order);
+	if (ord) {
+		leaf = leaf_get(ord, index);
+		if (leaf && leaf_test(leaf, off))
+			return -EEXIST;
+	} else {
+		new_ord = kho_mem_kmalloc(t, sizeof(*new_ord));
+		if (!new_ord)
+			return -ENOMEM;
+		memset(new_ord, 0, sizeof(*new_ord));
+		xa_init(&new_ord->leaves);
+		ord = new_ord;
+	}
+
+	if (!leaf) {
+		new_leaf = kho_mem_kmalloc(t, sizeof(*new_leaf));
+		if (!new_leaf)
+			goto free_new;
+		*new_leaf = (struct kho_mem_leaf){ .kind = KHO_MEM_LEAF_SPARSE };
+		leaf = new_leaf;
+	}
+
+	err = leaf_prepare(t, leaf, &room);
+	if (err)
+		goto free_new;
+	if (new_ord) {
+		err = kho_mem_xa_insert(t, &t->orders, order, new_ord);
+		if (err)
+			goto free_room;
+	}
+	if (new_leaf) {
+		err = kho_mem_xa_insert(t, &ord->leaves, index, new_leaf);
+		if (err)
+			goto erase_ord;
+		ord->nr_leaves++;
+		t->meta_bytes += sizeof(*new_leaf);
+	}
+	if (new_ord) {
+		t->populated |= BIT(order);
+		t->meta_bytes += sizeof(*new_ord);
+	}
+
+	if (leaf->kind == KHO_MEM_LEAF_SPARSE &&
+	    leaf->count == KHO_MEM_SPARSE_MAX)
+		ord->nr_bitmaps++;
+	leaf_insert(t, leaf, off, room);
+	ord->nr_units++;
+	t->nr_units++;
+	t->nr_bytes += PAGE_SIZE << order;
+	return 0;
+
+erase_ord:
+	if (new_ord)
+		xa_erase(&t->orders, order);
+free_room:
+	leaf_unprepare(leaf, room);
+free_new:
+	kfree(new_leaf);
+	if (new_ord) {
+		xa_destroy(&new_ord->leaves);
+		kfree(new_ord);
+	}
+	return err;
+}
+
+static int __unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
+			unsigned int order)
+{
+	unsigned long uidx = pfn >> order;
+	unsigned long index = uidx >> KHO_MEM_LEAF_SHIFT;
+	unsigned int off = uidx & KHO_MEM_LEAF_MASK;
+	struct kho_mem_order *ord;
+	struct kho_mem_leaf *leaf;
+
+	ord = order_get(t, order);
+	if (!ord)
+		return -ENOENT;
+	leaf = leaf_get(ord, index);
+	if (!leaf || !leaf_test(leaf, off))
+		return -ENOENT;
+
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
+		ord->nr_bitmaps--;
+	leaf_remove(t, leaf, off);
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
+		ord->nr_bitmaps++;
+	ord->nr_units--;
+	t->nr_units--;
+	t->nr_bytes -= PAGE_SIZE << order;
+
+	if (!leaf->count) {
+		xa_erase(&ord->leaves, index);
+		if (ord->hint == leaf)
+			ord->hint = NULL;
+		t->meta_bytes -= leaf_bytes(leaf);
+		leaf_free(leaf);
+		ord->nr_leaves--;
+	}
+	if (!ord->nr_units) {
+		xa_erase(&t->orders, order);
+		t->populated &= ~BIT(order);
+		t->meta_bytes -= sizeof(*ord);
+		order_free(ord);
+	}
+	return 0;
+}
+
+/* Order of the largest naturally aligned unit at @pfn within @nr pages. */
+static unsigned int range_unit_order(unsigned long pfn, unsigned long nr)
+{
+	unsigned int order = min_t(unsigned int, ilog2(nr), KHO_MEM_MAX_ORDER);
+
+	if (pfn)
+		order = min_t(unsigned int, order, __ffs(pfn));
+	return order;
+}
+
+static int check_range(unsigned long pfn, unsigned long nr_pages)
+{
+	if (!nr_pages)
+		return -EINVAL;
+	if (pfn >= KHO_MEM_PFN_LIMIT || nr_pages > KHO_MEM_PFN_LIMIT - pfn)
+		return -ERANGE;
+	return 0;
+}
+
+/* --- API ----------------------------------------------------------------- */
+
+/**
+ * kho_mem_init() - initialise an empty tracker
+ * @t: the tracker.
+ *
+ * Context: Any context.
+ */
+void kho_mem_init(struct kho_mem_tracker *t)
+{
+	memset(t, 0, sizeof(*t));
+	mutex_init(&t->lock);
+	xa_init(&t->orders);
+}
+EXPORT_SYMBOL_GPL(kho_mem_init);
+
+/**
+ * kho_mem_destroy() - forget every unit and free all metadata
+ * @t: the tracker.
+ *
+ * A chunk list serialized from @t must be freed before, since it borrows
+ * the tracker's bitmap pages.  @t is empty afterwards and may be reused.
+ *
+ * Context: Process context.  Takes and releases @t->lock.
+ */
+void kho_mem_destroy(struct kho_mem_tracker *t)
+{
+	struct kho_mem_order *ord;
+	unsigned long order;
+
+	mutex_lock(&t->lock);
+	xa_for_each(&t->orders, order, ord)
+		order_free(ord);
+	xa_destroy(&t->orders);
+	t->populated = 0;
+	t->nr_units = 0;
+	t->nr_bytes = 0;
+	t->meta_bytes = 0;
+	mutex_unlock(&t->lock);
+}
+EXPORT_SYMBOL_GPL(kho_mem_destroy);
+
+/**
+ * kho_mem_preserve() - add one unit to the tracker
+ * @t: the tracker.
+ * @pfn: first page frame of the unit, aligned to 2^@order.
+ * @order: order of the unit, at most KHO_MEM_MAX_ORDER.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ * Return: 0 on success; -EINVAL if @order is too large or @pfn is not
+ * aligned to it; -ERANGE if the unit lies beyond the physical address
+ * width; -EEXIST if it overlaps a preserved unit of any order; -ENOMEM if
+ * metadata could not be allocated.  On error the tracker is unchanged.
+ */
+int kho_mem_preserve(struct kho_mem_tracker *t, unsigned long pfn,
+		     unsigned int order)
+{
+	int err = check_unit(pfn, order);
+
+	if (err)
+		return err;
+	mutex_lock(&t->lock);
+	err = __preserve(t, pfn, order);
+	mutex_unlock(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_mem_preserve);
+
+/**
+ * kho_mem_unpreserve() - remove one unit from the tracker
+ * @t: the tracker.
+ * @pfn: first page frame of the unit.
+ * @order: order the unit was preserved with.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ * Return: 0 on success; -EINVAL or -ERANGE for a malformed unit, as for
+ * kho_mem_preserve(); -ENOENT if exactly this unit is not preserved.  On
+ * error the tracker is unchanged.
+ */
+int kho_mem_unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
+		       unsigned int order)
+{
+	int err = check_unit(pfn, order);
+
+	if (err)
+		return err;
+	mutex_lock(&t->lock);
+	err = __unpreserve(t, pfn, order);
+	mutex_unlock(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_mem_unpreserve);
+
+/**
+ * kho_mem_preserve_range() - add an arbitrary range of pages
+ * @t: the tracker.
+ * @pfn: first page frame.
+ * @nr_pages: number of pages, at least one.
+ *
+ * The range is split into maximal naturally aligned units, as a buddy
+ * allocator would split it, and each unit is preserved.  The call is all
+ * or nothing, and no other caller sees a half-added range.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ * Return: 0 on success; -EINVAL if @nr_pages is 0; -ERANGE if the range
+ * goes beyond the physical address width; -EEXIST if it overlaps a
+ * preserved unit; -ENOMEM if metadata could not be allocated.  On error
+ * the tracker is unchanged.
+ */
+int kho_mem_preserve_range(struct kho_mem_tracker *t, unsigned long pfn,
+			   unsigned long nr_pages)
+{
+	unsigned long done, undo;
+	unsigned int order;
+	int err = check_range(pfn, nr_pages);
+
+	if (err)
+		return err;
+	mutex_lock(&t->lock);
+	for (done = 0; done < nr_pages; done += 1UL << order) {
+		order = range_unit_order(pfn + done, nr_pages - done);
+		err = __preserve(t, pfn + done, order);
+		if (err)
+			break;
+	}
+	if (err) {
+		for (undo = 0; undo < done; undo += 1UL << order) {
+			order = range_unit_order(pfn + undo, nr_pages - undo);
+			__unpreserve(t, pfn + undo, order);
+		}
+	}
+	mutex_unlock(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_mem_preserve_range);
+
+/**
+ * kho_mem_unpreserve_range() - remove a range added by kho_mem_preserve_range()
+ * @t: the tracker.
+ * @pfn: first page frame.
+ * @nr_pages: number of pages, at least one.
+ *
+ * The range is split as kho_mem_preserve_range() splits it, and every one
+ * of those units must be preserved.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ * Return: 0 on success; -EINVAL or -ERANGE for a malformed range, as for
+ * kho_mem_preserve_range(); -ENOENT if one of the units is not preserved.
+ * On error the tracker is unchanged.
+ */
+int kho_mem_unpreserve_range(struct kho_mem_tracker *t, unsigned long pfn,
+			     unsigned long nr_pages)
+{
+	struct kho_mem_order *ord;
+	unsigned long done;
+	unsigned int order;
+	int err = check_range(pfn, nr_pages);
+
+	if (err)
+		return err;
+	mutex_lock(&t->lock);
+	for (done = 0; done < nr_pages; done += 1UL << order) {
+		order = range_unit_order(pfn + done, nr_pages - done);
+		ord = order_get(t, order);
+		if (!ord || !order_test(ord, (pfn + done) >> order)) {
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	for (done = 0; done < nr_pages; done += 1UL << order) {
+		order = range_unit_order(pfn + done, nr_pages - done);
+		__unpreserve(t, pfn + done, order);
+	}
+out:
+	mutex_unlock(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_mem_unpreserve_range);
+
+/**
+ * kho_mem_lookup() - find the preserved unit that contains a page
+ * @t: the tracker.
+ * @pfn: any page frame.
+ * @unit: filled with the containing unit when there is one.  May be NULL.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ * Return: true if @pfn lies inside a preserved unit.
+ */
+bool kho_mem_lookup(struct kho_mem_tracker *t, unsigned long pfn,
+		    struct kho_mem_unit *unit)
+{
+	unsigned long populated;
+	bool found = false;
+	unsigned int o;
+
+	mutex_lock(&t->lock);
+	populated = t->populated;
+	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS) {
+		if (order_test(xa_load(&t->orders, o), pfn >> o)) {
+			if (unit) {
+				unit->pfn = pfn & ~((1UL << o) - 1);
+				unit->order = o;
+			}
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&t->lock);
+	return found;
+}
+EXPORT_SYMBOL_GPL(kho_mem_lookup);
+
+/**
+ * kho_mem_visit_units() - visit every preserved unit in address order
+ * @t: the tracker.
+ * @fn: called for each unit; a non-zero return stops the walk.
+ * @arg: passed to @fn.
+ *
+ * Units of all orders are merged into one ascending sequence.  @fn runs
+ * with @t->lock held and must not call back into the tracker.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ * Return: 0 after visiting every unit, or the first non-zero value
+ * returned by @fn.
+ */
+int kho_mem_visit_units(struct kho_mem_tracker *t,
+			int (*fn)(void *arg, const struct kho_mem_unit *unit),
+			void *arg)
+{
+	struct kho_mem_order *ords[KHO_MEM_NR_ORDERS];
+	unsigned long next[KHO_MEM_NR_ORDERS];
+	unsigned long populated;
+	unsigned int o;
+	int err = 0;
+
+	mutex_lock(&t->lock);
+	populated = t->populated;
+	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS) {
+		ords[o] = xa_load(&t->orders, o);
+		next[o] = order_next(ords[o], 0);
+	}
+	for (;;) {
+		struct kho_mem_unit unit = { .pfn = ULONG_MAX };
+
+		for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS) {
+			if (next[o] != ULONG_MAX && next[o] << o < unit.pfn) {
+				unit.pfn = next[o] << o;
+				unit.order = o;
+			}
+		}
+		if (unit.pfn == ULONG_MAX)
+			break;
+		err = fn(arg, &unit);
+		if (err)
+			break;
+		o = unit.order;
+		next[o] = order_next(ords[o], next[o] + 1);
+	}
+	mutex_unlock(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_mem_visit_units);
+
+/**
+ * kho_mem_get_stats() - read the tracker's counters
+ * @t: the tracker.
+ * @st: filled with a consistent snapshot.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ */
+void kho_mem_get_stats(struct kho_mem_tracker *t, struct kho_mem_stats *st)
+{
+	struct kho_mem_order *ord;
+	unsigned long order;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&t->lock);
+	st->nr_units = t->nr_units;
+	st->nr_bytes = t->nr_bytes;
+	st->meta_bytes = t->meta_bytes;
+	xa_for_each(&t->orders, order, ord) {
+		st->nr_leaves += ord->nr_leaves;
+		st->nr_bitmap_leaves += ord->nr_bitmaps;
+	}
+	mutex_unlock(&t->lock);
+}
+EXPORT_SYMBOL_GPL(kho_mem_get_stats);
