@@ -19,11 +19,22 @@
 /* Largest unit: one PUD, i.e. 1 GiB with 4 KiB pages (order 18 on x86-64). */
 #define KHO_MEM_MAX_ORDER	(PUD_SHIFT - PAGE_SHIFT)
 
+/* Units below this order are cross-checked through a per-block index. */
+#define KHO_MEM_BLOCK_ORDER	9
+
+struct kho_mem_order;
+
 /**
  * struct kho_mem_tracker - the set of preserved units
  * @lock: serialises every change and every walk of the tracker.
  * @orders: order -> struct kho_mem_order, the per-order leaf xarrays.
+ * @ords: the same, as a plain array, so that the hot path does not walk
+ *	an xarray to find its order.
  * @populated: bit N is set while units of order N are preserved.
+ * @blocks: while units of two or more orders below KHO_MEM_BLOCK_ORDER are
+ *	preserved, block (pfn >> KHO_MEM_BLOCK_ORDER) -> bitmap of the pages
+ *	of that block those units cover.  Used to refuse overlaps quickly.
+ * @indexed: @blocks is in use.
  * @nr_units: number of preserved units.
  * @nr_bytes: bytes covered by the preserved units.
  * @meta_bytes: bytes of metadata (leaves, offset arrays, bitmap pages and
@@ -34,7 +45,10 @@
 struct kho_mem_tracker {
 	struct mutex lock;	/* see @lock above */
 	struct xarray orders;
+	struct kho_mem_order *ords[KHO_MEM_MAX_ORDER + 1];
 	unsigned long populated;
+	struct xarray blocks;
+	bool indexed;
 	u64 nr_units;
 	u64 nr_bytes;
 	u64 meta_bytes;

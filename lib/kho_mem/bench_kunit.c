@@ -240,8 +240,11 @@ static u64 *make_mixed(struct kunit *test, unsigned long nr, u64 *pages)
 		}
 	}
 	KUNIT_ASSERT_EQ(test, n, nr);
-	for (b = nr - 1; b > 0; b--)
-		swap(units[b], units[prandom_u32_state(&rnd) % (b + 1)]);
+	for (b = nr - 1; b > 0; b--) {
+		unsigned long j = prandom_u32_state(&rnd) % (b + 1);
+
+		swap(units[b], units[j]);
+	}
 	return units;
 }
 
@@ -255,8 +258,12 @@ static void bench_d_mixed(struct kunit *test)
 	units = make_mixed(test, nr, &pages);
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr; i++) {
-		if (kho_mem_preserve(t, units[i] >> 5, units[i] & 31))
+		int err = kho_mem_preserve(t, units[i] >> 5, units[i] & 31);
+
+		if (err) {
+			kunit_info(test, "DEBUG err %d at %lu pfn %llx order %llu\n", err, i, units[i] >> 5, units[i] & 31);
 			break;
+		}
 	}
 	row.preserve_ns = ktime_get_ns() - t0;
 	vfree(units);

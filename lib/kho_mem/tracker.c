@@ -76,18 +76,40 @@ static unsigned int sparse_cap(unsigned int count)
 		     KHO_MEM_SPARSE_MAX);
 }
 
-/* Position of the first offset >= @off in a sparse leaf. */
+/*
+ * Position of the first offset >= @off in a sparse leaf.  Offsets tend to
+ * spread evenly over the leaf, so start where @off would sit if they did,
+ * gallop towards the answer and finish with a binary search: a few cache
+ * lines instead of a dozen scattered probes.
+ */
 static unsigned int sparse_lower_bound(const struct kho_mem_leaf *leaf,
 				       unsigned int off)
 {
-	unsigned int lo = 0, hi = leaf->count;
+	const u16 *a = leaf->offs;
+	unsigned int n = leaf->count, lo, hi, step = 1;
 
-	if (hi && leaf->offs[hi - 1] < off)
-		return hi;
+	if (!n || a[n - 1] < off)
+		return n;
+	hi = (unsigned long)off * n / KHO_MEM_LEAF_UNITS;
+	if (a[hi] < off) {
+		/* the answer is in (hi, n - 1], and a[n - 1] >= off */
+		do {
+			lo = hi + 1;
+			hi = min(hi + step, n - 1);
+			step <<= 1;
+		} while (a[hi] < off);
+	} else {
+		while (hi >= step && a[hi - step] >= off) {
+			hi -= step;
+			step <<= 1;
+		}
+		lo = hi >= step ? hi - step + 1 : 0;
+	}
+	/* a[lo - 1] < off <= a[hi] */
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (leaf->offs[mid] < off)
+		if (a[mid] < off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -95,12 +117,21 @@ static unsigned int sparse_lower_bound(const struct kho_mem_leaf *leaf,
 	return lo;
 }
 
+/*
+ * Plain word operations for bitmap leaves: x86's bt/bts with a register
+ * offset into memory are slow, and the tracker's lock already serialises.
+ */
+static bool bits_test(const unsigned long *bits, unsigned int off)
+{
+	return bits[BIT_WORD(off)] & BIT_MASK(off);
+}
+
 static bool leaf_test(const struct kho_mem_leaf *leaf, unsigned int off)
 {
 	unsigned int pos;
 
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
-		return test_bit(off, leaf->bits);
+		return bits_test(leaf->bits, off);
 	pos = sparse_lower_bound(leaf, off);
 	return pos < leaf->count && leaf->offs[pos] == off;
 }
@@ -264,9 +295,7 @@ static void leaf_remove(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 static struct kho_mem_order *order_get(struct kho_mem_tracker *t,
 				       unsigned int order)
 {
-	if (!(t->populated & BIT(order)))
-		return NULL;
-	return xa_load(&t->orders, order);
+	return t->ords[order];
 }
 
 static struct kho_mem_leaf *leaf_get(struct kho_mem_order *ord,
@@ -332,23 +361,6 @@ static bool order_any(struct kho_mem_order *ord, unsigned long first,
 }
 
 /* Does the unit (@pfn, @order) overlap a preserved unit of another order? */
-static bool overlaps_other_orders(struct kho_mem_tracker *t,
-				  unsigned long pfn, unsigned int order)
-{
-	unsigned long others = t->populated & ~BIT(order);
-	unsigned long last_pfn = pfn + (1UL << order) - 1;
-	unsigned int o;
-
-	for_each_set_bit(o, &others, KHO_MEM_NR_ORDERS) {
-		struct kho_mem_order *ord = xa_load(&t->orders, o);
-
-		if (o > order ? order_test(ord, pfn >> o) :
-				order_any(ord, pfn >> o, last_pfn >> o))
-			return true;
-	}
-	return false;
-}
-
 static void order_free(struct kho_mem_order *ord)
 {
 	struct kho_mem_leaf *leaf;
@@ -358,6 +370,178 @@ static void order_free(struct kho_mem_order *ord)
 		leaf_free(leaf);
 	xa_destroy(&ord->leaves);
 	kfree(ord);
+}
+
+/* --- the block index ---------------------------------------------------- */
+
+/*
+ * Units below KHO_MEM_BLOCK_ORDER lie inside one block of 512 pages.  While
+ * two or more of those orders hold units, t->blocks maps each such block to
+ * a 512-bit bitmap of its pages that they cover, so that one lookup answers
+ * "does this unit overlap a small unit of any order?" instead of one search
+ * per order.  With a single small order there is nothing to cross-check and
+ * no index: dense and sparse single-order workloads pay nothing for it.
+ */
+#define BLOCK_PAGES	BIT(KHO_MEM_BLOCK_ORDER)
+#define BLOCK_BYTES	(BLOCK_PAGES / BITS_PER_BYTE)
+#define SMALL_ORDERS	(BIT(KHO_MEM_BLOCK_ORDER) - 1)
+
+static bool index_wanted(unsigned long populated)
+{
+	return hweight_long(populated & SMALL_ORDERS) >= 2;
+}
+
+static unsigned long *block_get(struct kho_mem_tracker *t, unsigned long pfn)
+{
+	return xa_load(&t->blocks, pfn >> KHO_MEM_BLOCK_ORDER);
+}
+
+/* Does the small unit (@pfn, @order) overlap anything marked in @blk? */
+static bool block_any(const unsigned long *blk, unsigned long pfn,
+		      unsigned int order)
+{
+	unsigned int first = pfn & (BLOCK_PAGES - 1);
+
+	if (order < ilog2(BITS_PER_LONG))
+		return blk[BIT_WORD(first)] &
+		       (((1UL << (1U << order)) - 1) << (first % BITS_PER_LONG));
+	return find_next_bit(blk, first + (1U << order), first) <
+	       first + (1U << order);
+}
+
+/* Find or add the bitmap of @pfn's block. */
+static int block_prepare(struct kho_mem_tracker *t, unsigned long pfn,
+			 unsigned long **blkp)
+{
+	unsigned long *blk = block_get(t, pfn);
+	int err;
+
+	if (!blk) {
+		blk = kho_mem_kmalloc(t, BLOCK_BYTES);
+		if (!blk)
+			return -ENOMEM;
+		bitmap_zero(blk, BLOCK_PAGES);
+		err = kho_mem_xa_insert(t, &t->blocks,
+					pfn >> KHO_MEM_BLOCK_ORDER, blk);
+		if (err) {
+			kfree(blk);
+			return err;
+		}
+		t->meta_bytes += BLOCK_BYTES;
+	}
+	*blkp = blk;
+	return 0;
+}
+
+static void block_clear(struct kho_mem_tracker *t, unsigned long pfn,
+			unsigned int order)
+{
+	unsigned long *blk = block_get(t, pfn);
+
+	bitmap_clear(blk, pfn & (BLOCK_PAGES - 1), 1U << order);
+	if (bitmap_empty(blk, BLOCK_PAGES)) {
+		xa_erase(&t->blocks, pfn >> KHO_MEM_BLOCK_ORDER);
+		kfree(blk);
+		t->meta_bytes -= BLOCK_BYTES;
+	}
+}
+
+static void index_teardown(struct kho_mem_tracker *t)
+{
+	unsigned long *blk, i;
+
+	xa_for_each(&t->blocks, i, blk) {
+		kfree(blk);
+		t->meta_bytes -= BLOCK_BYTES;
+	}
+	xa_destroy(&t->blocks);
+	t->indexed = false;
+}
+
+static int index_add_unit(struct kho_mem_tracker *t, unsigned long pfn,
+			  unsigned int order)
+{
+	unsigned long *blk;
+	int err = block_prepare(t, pfn, &blk);
+
+	if (!err)
+		bitmap_set(blk, pfn & (BLOCK_PAGES - 1), 1U << order);
+	return err;
+}
+
+/* Index every small unit; on failure the index is gone again. */
+static int index_build(struct kho_mem_tracker *t)
+{
+	unsigned long small = t->populated & SMALL_ORDERS;
+	unsigned int o, off;
+	int err = 0;
+
+	for_each_set_bit(o, &small, KHO_MEM_BLOCK_ORDER) {
+		struct kho_mem_leaf *leaf;
+		unsigned long index;
+
+		xa_for_each(&t->ords[o]->leaves, index, leaf) {
+			unsigned long base = index << KHO_MEM_LEAF_SHIFT;
+			unsigned int i;
+
+			if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
+				for_each_set_bit(off, leaf->bits,
+						 KHO_MEM_LEAF_UNITS) {
+					err = index_add_unit(t, (base + off) << o, o);
+					if (err)
+						goto fail;
+				}
+				continue;
+			}
+			for (i = 0; i < leaf->count; i++) {
+				err = index_add_unit(t, (base + leaf->offs[i]) << o,
+						     o);
+				if (err)
+					goto fail;
+			}
+		}
+	}
+	t->indexed = true;
+	return 0;
+fail:
+	index_teardown(t);
+	return err;
+}
+
+/* --- overlaps ------------------------------------------------------------ */
+
+/* Does the unit (@pfn, @order) overlap a preserved unit of another order? */
+static bool overlaps_other_orders(struct kho_mem_tracker *t,
+				  unsigned long pfn, unsigned int order)
+{
+	unsigned long others = t->populated & ~BIT(order);
+	unsigned long last_pfn = pfn + (1UL << order) - 1;
+	unsigned int o;
+
+	if (t->indexed) {
+		if (order < KHO_MEM_BLOCK_ORDER) {
+			unsigned long *blk = block_get(t, pfn);
+
+			if (blk && block_any(blk, pfn, order))
+				return true;
+		} else {
+			unsigned long block = pfn >> KHO_MEM_BLOCK_ORDER;
+
+			if (xa_find(&t->blocks, &block,
+				    last_pfn >> KHO_MEM_BLOCK_ORDER, XA_PRESENT))
+				return true;
+		}
+		others &= ~SMALL_ORDERS;
+	}
+
+	for_each_set_bit(o, &others, KHO_MEM_NR_ORDERS) {
+		struct kho_mem_order *ord = t->ords[o];
+
+		if (o > order ? order_test(ord, pfn >> o) :
+				order_any(ord, pfn >> o, last_pfn >> o))
+			return true;
+	}
+	return false;
 }
 
 /* --- units --------------------------------------------------------------- */
@@ -373,14 +557,43 @@ static int check_unit(unsigned long pfn, unsigned int order)
 	return 0;
 }
 
+/*
+ * The common dense case: the unit's order is the only one preserved, and
+ * its leaf is the bitmap used last.  Returns 1 when the full path is needed.
+ */
+static __always_inline int preserve_fast(struct kho_mem_tracker *t,
+					 unsigned long pfn, unsigned int order)
+{
+	unsigned long uidx = pfn >> order, *word;
+	struct kho_mem_order *ord = t->ords[order];
+	struct kho_mem_leaf *leaf;
+
+	if (t->populated != BIT(order) || !ord->hint ||
+	    ord->hint_index != uidx >> KHO_MEM_LEAF_SHIFT ||
+	    ord->hint->kind != KHO_MEM_LEAF_BITMAP)
+		return 1;
+	leaf = ord->hint;
+	word = &leaf->bits[BIT_WORD(uidx & KHO_MEM_LEAF_MASK)];
+	if (*word & BIT_MASK(uidx))
+		return -EEXIST;
+	*word |= BIT_MASK(uidx);
+	leaf->count++;
+	ord->nr_units++;
+	t->nr_units++;
+	t->nr_bytes += PAGE_SIZE << order;
+	return 0;
+}
+
 static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
 		      unsigned int order)
 {
 	unsigned long uidx = pfn >> order;
 	unsigned long index = uidx >> KHO_MEM_LEAF_SHIFT;
 	unsigned int off = uidx & KHO_MEM_LEAF_MASK;
+	bool small = order < KHO_MEM_BLOCK_ORDER, build;
 	struct kho_mem_order *ord, *new_ord = NULL;
 	struct kho_mem_leaf *leaf = NULL, *new_leaf = NULL;
+	unsigned long *blk = NULL;
 	void *room = NULL;
 	int err = -ENOMEM;
 
@@ -422,23 +635,46 @@ static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
 		err = kho_mem_xa_insert(t, &ord->leaves, index, new_leaf);
 		if (err)
 			goto erase_ord;
+	}
+	build = small && !t->indexed && index_wanted(t->populated | BIT(order));
+	if (build) {
+		err = index_build(t);
+		if (err)
+			goto erase_leaf;
+	}
+	if (small && t->indexed) {
+		err = block_prepare(t, pfn, &blk);
+		if (err)
+			goto teardown;
+	}
+
+	/* nothing can fail from here on */
+	if (new_leaf) {
 		ord->nr_leaves++;
 		t->meta_bytes += sizeof(*new_leaf);
 	}
 	if (new_ord) {
+		t->ords[order] = new_ord;
 		t->populated |= BIT(order);
 		t->meta_bytes += sizeof(*new_ord);
 	}
-
 	if (leaf->kind == KHO_MEM_LEAF_SPARSE &&
 	    leaf->count == KHO_MEM_SPARSE_MAX)
 		ord->nr_bitmaps++;
 	leaf_insert(t, leaf, off, room);
+	if (blk)
+		bitmap_set(blk, pfn & (BLOCK_PAGES - 1), 1U << order);
 	ord->nr_units++;
 	t->nr_units++;
 	t->nr_bytes += PAGE_SIZE << order;
 	return 0;
 
+teardown:
+	if (build)
+		index_teardown(t);
+erase_leaf:
+	if (new_leaf)
+		xa_erase(&ord->leaves, index);
 erase_ord:
 	if (new_ord)
 		xa_erase(&t->orders, order);
@@ -477,6 +713,8 @@ static int __unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
 	ord->nr_units--;
 	t->nr_units--;
 	t->nr_bytes -= PAGE_SIZE << order;
+	if (t->indexed && order < KHO_MEM_BLOCK_ORDER)
+		block_clear(t, pfn, order);
 
 	if (!leaf->count) {
 		xa_erase(&ord->leaves, index);
@@ -488,9 +726,12 @@ static int __unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
 	}
 	if (!ord->nr_units) {
 		xa_erase(&t->orders, order);
+		t->ords[order] = NULL;
 		t->populated &= ~BIT(order);
 		t->meta_bytes -= sizeof(*ord);
 		order_free(ord);
+		if (t->indexed && !index_wanted(t->populated))
+			index_teardown(t);
 	}
 	return 0;
 }
@@ -527,6 +768,7 @@ void kho_mem_init(struct kho_mem_tracker *t)
 	memset(t, 0, sizeof(*t));
 	mutex_init(&t->lock);
 	xa_init(&t->orders);
+	xa_init(&t->blocks);
 }
 EXPORT_SYMBOL_GPL(kho_mem_init);
 
@@ -545,9 +787,11 @@ void kho_mem_destroy(struct kho_mem_tracker *t)
 	unsigned long order;
 
 	mutex_lock(&t->lock);
+	index_teardown(t);
 	xa_for_each(&t->orders, order, ord)
 		order_free(ord);
 	xa_destroy(&t->orders);
+	memset(t->ords, 0, sizeof(t->ords));
 	t->populated = 0;
 	t->nr_units = 0;
 	t->nr_bytes = 0;
@@ -576,7 +820,9 @@ int kho_mem_preserve(struct kho_mem_tracker *t, unsigned long pfn,
 	if (err)
 		return err;
 	mutex_lock(&t->lock);
-	err = __preserve(t, pfn, order);
+	err = preserve_fast(t, pfn, order);
+	if (err > 0)
+		err = __preserve(t, pfn, order);
 	mutex_unlock(&t->lock);
 	return err;
 }
@@ -712,7 +958,7 @@ bool kho_mem_lookup(struct kho_mem_tracker *t, unsigned long pfn,
 	mutex_lock(&t->lock);
 	populated = t->populated;
 	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS) {
-		if (order_test(xa_load(&t->orders, o), pfn >> o)) {
+		if (order_test(t->ords[o], pfn >> o)) {
 			if (unit) {
 				unit->pfn = pfn & ~((1UL << o) - 1);
 				unit->order = o;
@@ -752,7 +998,7 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 	mutex_lock(&t->lock);
 	populated = t->populated;
 	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS) {
-		ords[o] = xa_load(&t->orders, o);
+		ords[o] = t->ords[o];
 		next[o] = order_next(ords[o], 0);
 	}
 	for (;;) {
