@@ -59,7 +59,13 @@
  *
  * Units never overlap, whatever their orders: a unit inside a preserved
  * unit, or one containing it, is refused.  Only the orders set in
- * @t->populated are consulted for that.
+ * @t->populated are consulted for that, and the orders below
+ * KHO_MEM_BLOCK_ORDER (units inside one 2 MiB block) through a single
+ * per-block bitmap when two or more of them are in use: see "the block
+ * index" below.
+ *
+ * The hot path is a unit of the only order in use landing in the bitmap
+ * leaf used last (preserve_fast()): no allocation, no xarray walk.
  *
  * Locking: @t->lock, a mutex, serialises every call.  Calls may sleep.
  */

@@ -472,6 +472,58 @@ static void tracker_alloc_failure(struct kunit *test)
 	kho_mem_destroy(t);
 }
 
+static void tracker_overlap_index(struct kunit *test)
+{
+	struct kho_mem_tracker *t = new_tracker(test);
+	unsigned long base = TIB_PFN;
+	struct kho_snapshot one_order;
+	struct kho_mem_unit unit;
+	struct unit_arg u;
+
+	/* one small order: nothing to cross-check, no index */
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base, 0), 0);
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 5, 0), 0);
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 64, 0), 0);
+	KUNIT_EXPECT_FALSE(test, t->indexed);
+	take_snapshot(test, t, &one_order, 16);
+
+	/* a second small order turns the index on */
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 8, 3), 0);
+	KUNIT_EXPECT_TRUE(test, t->indexed);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 12, 0), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 8, 2), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, 2), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 4, 2), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 16, 4), 0);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, 6), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 64, 6), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 128, 6), 0);
+	/* large units against small ones, both ways */
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, 9), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, KHO_MEM_MAX_ORDER),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 1024, 10), 0);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 1536, 1), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 1024, 6), -EEXIST);
+	KUNIT_EXPECT_TRUE(test, kho_mem_lookup(t, base + 20, &unit));
+	KUNIT_EXPECT_EQ(test, unit.pfn, base + 16);
+	KUNIT_EXPECT_EQ(test, unit.order, 4);
+
+	/* back to one small order: the index goes, metadata as before */
+	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 1024, 10), 0);
+	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 128, 6), 0);
+	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 16, 4), 0);
+	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 8, 3), 0);
+	KUNIT_EXPECT_FALSE(test, t->indexed);
+	KHO_ASSERT_SAME(test, t, &one_order);
+
+	/* building the index can run out of memory: nothing changes */
+	u = (struct unit_arg){ .pfn = base + 8, .nr = 3 };
+	expect_enomem_clean(test, t, op_preserve, &u, 16);
+	KUNIT_EXPECT_TRUE(test, t->indexed);
+	kho_mem_destroy(t);
+}
+
 #define NR_THREADS	4
 #define NR_SHARED	512
 
@@ -565,6 +617,7 @@ static struct kunit_case kho_mem_tracker_cases[] = {
 	KUNIT_CASE(tracker_iteration_order),
 	KUNIT_CASE(tracker_iteration_stops),
 	KUNIT_CASE(tracker_alloc_failure),
+	KUNIT_CASE(tracker_overlap_index),
 	KUNIT_CASE(tracker_concurrent),
 	{}
 };
