@@ -366,7 +366,6 @@ static bool order_any(struct kho_mem_order *ord, unsigned long first,
 	return next <= last;
 }
 
-/* Does the unit (@pfn, @order) overlap a preserved unit of another order? */
 static void order_free(struct kho_mem_order *ord)
 {
 	struct kho_mem_leaf *leaf;
