@@ -375,6 +375,105 @@ static void serialize_callback_error(struct kunit *test)
 	kho_mem_destroy(t);
 }
 
+static int count_range(void *arg, unsigned long pfn, unsigned long nr_pages,
+		       unsigned long orders)
+{
+	(*(unsigned long *)arg)++;
+	return 0;
+}
+
+static const struct kho_mem_walk_ops count_ops = { .range = count_range };
+
+/*
+ * Flip random bytes of a good list, chunk and bitmap pages alike, many
+ * times: every walk must return 0 or -EINVAL, and -EINVAL with a named
+ * check and no callback.  RAM is given as memory that is really mapped
+ * (UML leaves holes in the pages of its own image, below what it
+ * allocates from), so a walk that followed a pointer it should have
+ * refused would crash the test.
+ */
+static void serialize_random_corruption(struct kunit *test)
+{
+	unsigned long top = (__pa(high_memory - 1) + 1) >> PAGE_SHIFT;
+	unsigned long w = (top - KHO_MEM_LEAF_UNITS) & ~KHO_MEM_LEAF_MASK;
+	struct kho_mem_tracker *t = new_tracker(test);
+	struct kho_mem_range ram = { .end = PFN_PHYS(top) };
+	struct kho_mem_walk_args args = { .ram = &ram, .nr_ram = 1 };
+	unsigned long i, low = w, refused = 0;
+	struct kho_mem_chunk_entry *entry;
+	struct kho_mem_chunk_hdr *chunk;
+	struct kho_mem_walk_result res;
+	struct kho_mem_chunks chunks;
+	void *pages[8], *backup[8];
+	struct rnd_state rnd;
+	unsigned int n = 0;
+	phys_addr_t phys;
+
+	prandom_seed_state(&rnd, 7);
+	/* units near the top of RAM: a bitmap leaf and sparse leaves */
+	for (i = 0; i <= KHO_MEM_SPARSE_MAX; i++)
+		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, w + i, 0), 0);
+	for (i = 0; i < 300; i++)
+		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, w + 8192 + 8 * i, 3), 0);
+	for (i = 0; i < 180; i++)
+		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, w + 12288 + 16 * i, 2),
+				0);
+	for (i = 0; i < 150; i++)
+		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, w + 16384 + 6 * i, 1),
+				0);
+	KUNIT_ASSERT_EQ(test, kho_mem_serialize(t, &chunks), 0);
+	KUNIT_ASSERT_GE(test, chunks.nr_chunks, 2);
+
+	/* the pages a corruption may hit: every chunk, and the bitmap */
+	for (phys = chunks.head; phys && n < ARRAY_SIZE(pages) - 1; n++) {
+		chunk = kho_mem_va(phys);
+		pages[n] = chunk;
+		low = min_t(unsigned long, low, PHYS_PFN(phys));
+		phys = le64_to_cpu(chunk->next);
+	}
+	entry = (struct kho_mem_chunk_entry *)((struct kho_mem_chunk_hdr *)pages[0] + 1);
+	KUNIT_ASSERT_EQ(test, le16_to_cpu(entry->kind), KHO_MEM_LEAF_BITMAP);
+	low = min_t(unsigned long, low, PHYS_PFN(le64_to_cpu(entry->data)));
+	pages[n++] = kho_mem_va(le64_to_cpu(entry->data));
+	ram.start = PFN_PHYS(low);
+	for (i = 0; i < n; i++) {
+		backup[i] = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, backup[i]);
+		memcpy(backup[i], pages[i], PAGE_SIZE);
+	}
+
+	args.head = chunks.head;
+	KUNIT_ASSERT_EQ(test, kho_mem_walk(&args, NULL, NULL, &res), 0);
+	for (i = 0; i < 3000; i++) {
+		unsigned int p = prandom_u32_state(&rnd) % n;
+		unsigned int off = prandom_u32_state(&rnd) % PAGE_SIZE;
+		unsigned long ranges = 0;
+		int ret;
+
+		/* favour headers and entry tables */
+		if (prandom_u32_state(&rnd) & 1)
+			off %= 256;
+		((u8 *)pages[p])[off] ^= 1 + prandom_u32_state(&rnd) % 255;
+		ret = kho_mem_walk(&args, &count_ops, &ranges, &res);
+		if (ret) {
+			refused++;
+			KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+			KUNIT_EXPECT_NE(test, res.check, KHO_MEM_CHECK_OK);
+			KUNIT_EXPECT_EQ(test, ranges, 0);
+		} else {
+			KUNIT_EXPECT_EQ(test, ranges, res.nr_ranges);
+		}
+		memcpy(pages[p], backup[p], PAGE_SIZE);
+	}
+	/*
+	 * Not every flip is detectable (a bit moved within a bitmap, a sparse
+	 * offset that stays sorted), but many must be.
+	 */
+	KUNIT_EXPECT_GT(test, refused, 500);
+	kho_mem_chunks_free(&chunks);
+	kho_mem_destroy(t);
+}
+
 static void serialize_check_names(struct kunit *test)
 {
 	unsigned int i, j;
@@ -730,6 +829,7 @@ static struct kunit_case kho_mem_serialize_cases[] = {
 	KUNIT_CASE(serialize_random_round_trip),
 	KUNIT_CASE(serialize_alloc_failure),
 	KUNIT_CASE(serialize_callback_error),
+	KUNIT_CASE(serialize_random_corruption),
 	KUNIT_CASE(serialize_check_names),
 	KUNIT_CASE_PARAM(serialize_rejects_corruption, corruption_gen_params),
 	{}
