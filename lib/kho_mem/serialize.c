@@ -198,28 +198,35 @@ struct walk_ctx {
 	unsigned int run_order;
 };
 
-/* Does [@start, @end) lie inside one range of @r (ascending, @n entries)? */
-static bool span_inside(const struct kho_mem_range *r, unsigned int n,
-			u64 start, u64 end)
+/* Index of the first range of @r (ascending, @n entries) ending after @addr. */
+static unsigned int first_range_after(const struct kho_mem_range *r,
+				      unsigned int n, u64 addr)
 {
 	unsigned int lo = 0, hi = n;
 
-	/* first range that ends after @start */
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (r[mid].end <= start)
+		if (r[mid].end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == n || r[lo].start > start)
+	return lo;
+}
+
+/* Does [@start, @end) lie inside @r?  Adjacent ranges count as one. */
+static bool span_inside(const struct kho_mem_range *r, unsigned int n,
+			u64 start, u64 end)
+{
+	unsigned int i = first_range_after(r, n, start);
+
+	if (i == n || r[i].start > start)
 		return false;
-	/* adjacent ranges count as one */
-	while (end > r[lo].end) {
-		if (lo + 1 == n || r[lo + 1].start != r[lo].end)
+	while (end > r[i].end) {
+		if (i + 1 == n || r[i + 1].start != r[i].end)
 			return false;
-		lo++;
+		i++;
 	}
 	return true;
 }
@@ -228,17 +235,9 @@ static bool span_inside(const struct kho_mem_range *r, unsigned int n,
 static bool span_touches(const struct kho_mem_range *r, unsigned int n,
 			 u64 start, u64 end)
 {
-	unsigned int lo = 0, hi = n;
+	unsigned int i = first_range_after(r, n, start);
 
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (r[mid].end <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && r[lo].start < end;
+	return i < n && r[i].start < end;
 }
 
 /* May the page at @phys be read: page aligned, in RAM, not excluded? */
