@@ -994,7 +994,6 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 			int (*fn)(void *arg, const struct kho_mem_unit *unit),
 			void *arg)
 {
-	struct kho_mem_order *ords[KHO_MEM_NR_ORDERS];
 	unsigned long next[KHO_MEM_NR_ORDERS];
 	unsigned long populated;
 	unsigned int o;
@@ -1002,10 +1001,8 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 
 	mutex_lock(&t->lock);
 	populated = t->populated;
-	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS) {
-		ords[o] = t->ords[o];
-		next[o] = order_next(ords[o], 0);
-	}
+	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS)
+		next[o] = order_next(t->ords[o], 0);
 	for (;;) {
 		struct kho_mem_unit unit = { .pfn = ULONG_MAX };
 
@@ -1021,7 +1018,7 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 		if (err)
 			break;
 		o = unit.order;
-		next[o] = order_next(ords[o], next[o] + 1);
+		next[o] = order_next(t->ords[o], next[o] + 1);
 	}
 	mutex_unlock(&t->lock);
 	return err;
