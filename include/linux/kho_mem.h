@@ -13,6 +13,7 @@
 
 #include <linux/mutex.h>
 #include <linux/pgtable.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -26,7 +27,10 @@ struct kho_mem_order;
 
 /**
  * struct kho_mem_tracker - the set of preserved units
- * @lock: serialises every change and every walk of the tracker.
+ * @lock: serialises every call but the fast path of kho_mem_preserve().
+ * @fast_lock: taken by that fast path, and to set and clear @fast_off.
+ * @fast_off: set while a holder of @lock works on the tracker; the fast
+ *	path then steps aside and takes @lock as well.
  * @orders: order -> struct kho_mem_order, the per-order leaf xarrays.
  * @ords: the same, as a plain array, so that the hot path does not walk
  *	an xarray to find its order.
@@ -35,8 +39,6 @@ struct kho_mem_order;
  *	preserved, block (pfn >> KHO_MEM_BLOCK_ORDER) -> bitmap of the pages
  *	of that block those units cover.  Used to refuse overlaps quickly.
  * @indexed: @blocks is in use.
- * @nr_units: number of preserved units.
- * @nr_bytes: bytes covered by the preserved units.
  * @meta_bytes: bytes of metadata (leaves, offset arrays, bitmap pages and
  *	per-order descriptors) that the tracker has allocated.
  * @fail_nth: test hook.  When non-zero, the @fail_nth-th metadata
@@ -44,13 +46,13 @@ struct kho_mem_order;
  */
 struct kho_mem_tracker {
 	struct mutex lock;	/* see @lock above */
+	spinlock_t fast_lock;	/* see @fast_lock above */
+	bool fast_off;
 	struct xarray orders;
 	struct kho_mem_order *ords[KHO_MEM_MAX_ORDER + 1];
 	unsigned long populated;
 	struct xarray blocks;
 	bool indexed;
-	u64 nr_units;
-	u64 nr_bytes;
 	u64 meta_bytes;
 	unsigned int fail_nth;
 };

@@ -24,6 +24,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
 #include <asm/byteorder.h>
@@ -79,6 +80,28 @@ struct kho_mem_order {
 	unsigned long hint_index;
 	struct kho_mem_leaf *hint;
 };
+
+/*
+ * Work on the tracker: hold its mutex (so the caller may allocate and
+ * sleep) and keep kho_mem_preserve()'s fast path out, which otherwise
+ * updates dense leaves under the spinlock alone.  A fast path that started
+ * before has finished once fast_lock is ours; later ones see fast_off.
+ */
+static inline void kho_mem_lock(struct kho_mem_tracker *t)
+{
+	mutex_lock(&t->lock);
+	spin_lock(&t->fast_lock);
+	t->fast_off = true;
+	spin_unlock(&t->fast_lock);
+}
+
+static inline void kho_mem_unlock(struct kho_mem_tracker *t)
+{
+	spin_lock(&t->fast_lock);
+	t->fast_off = false;
+	spin_unlock(&t->fast_lock);
+	mutex_unlock(&t->lock);
+}
 
 /* Honour the tracker's fail_nth test hook.  Called with the lock held. */
 static inline bool kho_mem_should_fail(struct kho_mem_tracker *t)

@@ -125,7 +125,7 @@ int kho_mem_serialize(struct kho_mem_tracker *t, struct kho_mem_chunks *out)
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
-	mutex_lock(&t->lock);
+	kho_mem_lock(t);
 	xa_for_each(&t->orders, order, ord) {
 		xa_for_each(&ord->leaves, index, leaf) {
 			err = writer_add_leaf(&w, order, index, leaf);
@@ -134,7 +134,7 @@ int kho_mem_serialize(struct kho_mem_tracker *t, struct kho_mem_chunks *out)
 		}
 	}
 out:
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 	if (err)
 		kho_mem_chunks_free(out);
 	return err;

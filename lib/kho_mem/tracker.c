@@ -64,10 +64,15 @@
  * per-block bitmap when two or more of them are in use: see "the block
  * index" below.
  *
- * The hot path is a unit of the only order in use landing in the bitmap
- * leaf used last (preserve_fast()): no allocation, no xarray walk.
+ * The hot path is a unit of the only order in use landing in the leaf used
+ * last (preserve_fast()): no allocation, no xarray walk, and only a
+ * spinlock.
  *
- * Locking: @t->lock, a mutex, serialises every call.  Calls may sleep.
+ * Locking: every call except that fast path works under kho_mem_lock():
+ * @t->lock, a mutex, so it may allocate and sleep, plus @t->fast_off set,
+ * which keeps the fast path out until kho_mem_unlock().  The fast path
+ * itself runs under @t->fast_lock, a spinlock, and only while @t->fast_off
+ * is clear; it flips one bit and bumps counters.
  */
 
 #include "kho_mem_internal.h"
@@ -563,29 +568,36 @@ static int check_unit(unsigned long pfn, unsigned int order)
 }
 
 /*
- * The common dense case: the unit's order is the only one preserved, and
- * its leaf is the bitmap used last.  Returns 1 when the full path is needed.
+ * The common case: the unit's order is the only one preserved, and it lands
+ * in the leaf used last, either a bitmap or a sparse leaf it extends at the
+ * end with room to spare.  Nothing to allocate, nothing to cross-check.
+ * Called under t->fast_lock.  Returns 1 when the full path is needed.
  */
 static __always_inline int preserve_fast(struct kho_mem_tracker *t,
 					 unsigned long pfn, unsigned int order)
 {
 	unsigned long uidx = pfn >> order, *word;
 	struct kho_mem_order *ord = t->ords[order];
+	unsigned int off = uidx & KHO_MEM_LEAF_MASK;
 	struct kho_mem_leaf *leaf;
 
 	if (t->populated != BIT(order) || !ord->hint ||
-	    ord->hint_index != uidx >> KHO_MEM_LEAF_SHIFT ||
-	    ord->hint->kind != KHO_MEM_LEAF_BITMAP)
+	    ord->hint_index != uidx >> KHO_MEM_LEAF_SHIFT)
 		return 1;
 	leaf = ord->hint;
-	word = &leaf->bits[BIT_WORD(uidx & KHO_MEM_LEAF_MASK)];
-	if (*word & BIT_MASK(uidx))
-		return -EEXIST;
-	*word |= BIT_MASK(uidx);
+	if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
+		word = &leaf->bits[BIT_WORD(off)];
+		if (*word & BIT_MASK(off))
+			return -EEXIST;
+		*word |= BIT_MASK(off);
+	} else if (leaf->count < leaf->cap &&
+		   (!leaf->count || leaf->offs[leaf->count - 1] < off)) {
+		leaf->offs[leaf->count] = off;
+	} else {
+		return 1;
+	}
 	leaf->count++;
 	ord->nr_units++;
-	t->nr_units++;
-	t->nr_bytes += PAGE_SIZE << order;
 	return 0;
 }
 
@@ -657,6 +669,8 @@ static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
 	if (new_leaf) {
 		ord->nr_leaves++;
 		t->meta_bytes += sizeof(*new_leaf);
+		ord->hint = new_leaf;
+		ord->hint_index = index;
 	}
 	if (new_ord) {
 		t->ords[order] = new_ord;
@@ -670,8 +684,6 @@ static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
 	if (blk)
 		bitmap_set(blk, pfn & (BLOCK_PAGES - 1), 1U << order);
 	ord->nr_units++;
-	t->nr_units++;
-	t->nr_bytes += PAGE_SIZE << order;
 	return 0;
 
 teardown:
@@ -716,8 +728,6 @@ static int __unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
 		ord->nr_bitmaps++;
 	ord->nr_units--;
-	t->nr_units--;
-	t->nr_bytes -= PAGE_SIZE << order;
 	if (t->indexed && order < KHO_MEM_BLOCK_ORDER)
 		block_clear(t, pfn, order);
 
@@ -772,6 +782,7 @@ void kho_mem_init(struct kho_mem_tracker *t)
 {
 	memset(t, 0, sizeof(*t));
 	mutex_init(&t->lock);
+	spin_lock_init(&t->fast_lock);
 	xa_init(&t->orders);
 	xa_init(&t->blocks);
 }
@@ -791,17 +802,15 @@ void kho_mem_destroy(struct kho_mem_tracker *t)
 	struct kho_mem_order *ord;
 	unsigned long order;
 
-	mutex_lock(&t->lock);
+	kho_mem_lock(t);
 	index_teardown(t);
 	xa_for_each(&t->orders, order, ord)
 		order_free(ord);
 	xa_destroy(&t->orders);
 	memset(t->ords, 0, sizeof(t->ords));
 	t->populated = 0;
-	t->nr_units = 0;
-	t->nr_bytes = 0;
 	t->meta_bytes = 0;
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 }
 EXPORT_SYMBOL_GPL(kho_mem_destroy);
 
@@ -824,11 +833,15 @@ int kho_mem_preserve(struct kho_mem_tracker *t, unsigned long pfn,
 
 	if (err)
 		return err;
-	mutex_lock(&t->lock);
-	err = preserve_fast(t, pfn, order);
-	if (err > 0)
-		err = __preserve(t, pfn, order);
-	mutex_unlock(&t->lock);
+	spin_lock(&t->fast_lock);
+	err = t->fast_off ? 1 : preserve_fast(t, pfn, order);
+	spin_unlock(&t->fast_lock);
+	if (err <= 0)
+		return err;
+
+	kho_mem_lock(t);
+	err = __preserve(t, pfn, order);
+	kho_mem_unlock(t);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_mem_preserve);
@@ -851,9 +864,9 @@ int kho_mem_unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
 
 	if (err)
 		return err;
-	mutex_lock(&t->lock);
+	kho_mem_lock(t);
 	err = __unpreserve(t, pfn, order);
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_mem_unpreserve);
@@ -883,7 +896,7 @@ int kho_mem_preserve_range(struct kho_mem_tracker *t, unsigned long pfn,
 
 	if (err)
 		return err;
-	mutex_lock(&t->lock);
+	kho_mem_lock(t);
 	for (done = 0; done < nr_pages; done += 1UL << order) {
 		order = range_unit_order(pfn + done, nr_pages - done);
 		err = __preserve(t, pfn + done, order);
@@ -896,7 +909,7 @@ int kho_mem_preserve_range(struct kho_mem_tracker *t, unsigned long pfn,
 			__unpreserve(t, pfn + undo, order);
 		}
 	}
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_mem_preserve_range);
@@ -925,7 +938,7 @@ int kho_mem_unpreserve_range(struct kho_mem_tracker *t, unsigned long pfn,
 
 	if (err)
 		return err;
-	mutex_lock(&t->lock);
+	kho_mem_lock(t);
 	for (done = 0; done < nr_pages; done += 1UL << order) {
 		order = range_unit_order(pfn + done, nr_pages - done);
 		ord = order_get(t, order);
@@ -939,7 +952,7 @@ int kho_mem_unpreserve_range(struct kho_mem_tracker *t, unsigned long pfn,
 		__unpreserve(t, pfn + done, order);
 	}
 out:
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_mem_unpreserve_range);
@@ -960,7 +973,7 @@ bool kho_mem_lookup(struct kho_mem_tracker *t, unsigned long pfn,
 	bool found = false;
 	unsigned int o;
 
-	mutex_lock(&t->lock);
+	kho_mem_lock(t);
 	populated = t->populated;
 	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS) {
 		if (order_test(t->ords[o], pfn >> o)) {
@@ -972,7 +985,7 @@ bool kho_mem_lookup(struct kho_mem_tracker *t, unsigned long pfn,
 			break;
 		}
 	}
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 	return found;
 }
 EXPORT_SYMBOL_GPL(kho_mem_lookup);
@@ -999,7 +1012,7 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 	unsigned int o;
 	int err = 0;
 
-	mutex_lock(&t->lock);
+	kho_mem_lock(t);
 	populated = t->populated;
 	for_each_set_bit(o, &populated, KHO_MEM_NR_ORDERS)
 		next[o] = order_next(t->ords[o], 0);
@@ -1020,7 +1033,7 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 		o = unit.order;
 		next[o] = order_next(t->ords[o], next[o] + 1);
 	}
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_mem_visit_units);
@@ -1038,14 +1051,14 @@ void kho_mem_get_stats(struct kho_mem_tracker *t, struct kho_mem_stats *st)
 	unsigned long order;
 
 	memset(st, 0, sizeof(*st));
-	mutex_lock(&t->lock);
-	st->nr_units = t->nr_units;
-	st->nr_bytes = t->nr_bytes;
+	kho_mem_lock(t);
 	st->meta_bytes = t->meta_bytes;
 	xa_for_each(&t->orders, order, ord) {
+		st->nr_units += ord->nr_units;
+		st->nr_bytes += ord->nr_units * (PAGE_SIZE << order);
 		st->nr_leaves += ord->nr_leaves;
 		st->nr_bitmap_leaves += ord->nr_bitmaps;
 	}
-	mutex_unlock(&t->lock);
+	kho_mem_unlock(t);
 }
 EXPORT_SYMBOL_GPL(kho_mem_get_stats);

@@ -604,6 +604,88 @@ static void tracker_concurrent(struct kunit *test)
 	kho_mem_destroy(t);
 }
 
+#define NR_DENSE	3
+#define DENSE_PAGES	20000
+
+/* Dense order-0 pages, mostly through preserve's fast path. */
+static int dense_fn(void *arg)
+{
+	struct race_thread *rt = arg;
+	struct race *r = rt->race;
+	unsigned long base = (1 + rt->id) * 4 * KHO_MEM_LEAF_UNITS, i;
+
+	wait_for_completion(&r->start);
+	for (i = 0; i < DENSE_PAGES; i++) {
+		if (kho_mem_preserve(r->t, base + i, 0))
+			atomic_inc(&r->errors);
+		if (!(i % 64))
+			cond_resched();
+	}
+	if (atomic_inc_return(&r->done) == NR_DENSE + 1)
+		complete(&r->all_done);
+	return 0;
+}
+
+/* Other orders come and go, so the fast path must step aside and back. */
+static int toggle_fn(void *arg)
+{
+	struct race_thread *rt = arg;
+	struct race *r = rt->race;
+	unsigned long far = 64 * KHO_MEM_LEAF_UNITS;
+	int i;
+
+	wait_for_completion(&r->start);
+	for (i = 0; i < 500; i++) {
+		if (kho_mem_preserve(r->t, far, 3) ||
+		    kho_mem_preserve(r->t, far + 64, 1) ||
+		    kho_mem_unpreserve(r->t, far + 64, 1) ||
+		    kho_mem_unpreserve(r->t, far, 3))
+			atomic_inc(&r->errors);
+		cond_resched();
+	}
+	if (atomic_inc_return(&r->done) == NR_DENSE + 1)
+		complete(&r->all_done);
+	return 0;
+}
+
+static void tracker_concurrent_fast_path(struct kunit *test)
+{
+	struct kho_mem_tracker *t = new_tracker(test);
+	struct race_thread rt[NR_DENSE + 1];
+	struct race r = { .t = t };
+	struct kho_mem_stats st;
+	unsigned long i;
+	int k;
+
+	init_completion(&r.start);
+	init_completion(&r.all_done);
+	for (k = 0; k <= NR_DENSE; k++) {
+		struct task_struct *task;
+
+		rt[k] = (struct race_thread){ .race = &r, .id = k };
+		task = kthread_run(k < NR_DENSE ? dense_fn : toggle_fn, &rt[k],
+				   "kho_mem_mix/%d", k);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	complete_all(&r.start);
+	wait_for_completion(&r.all_done);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&r.errors), 0);
+	kho_mem_get_stats(t, &st);
+	KUNIT_EXPECT_EQ(test, st.nr_units, NR_DENSE * DENSE_PAGES);
+	KUNIT_EXPECT_EQ(test, st.nr_bytes, NR_DENSE * DENSE_PAGES * PAGE_SIZE);
+	KUNIT_EXPECT_FALSE(test, t->indexed);
+	for (k = 0; k < NR_DENSE; k++) {
+		unsigned long base = (1 + k) * 4 * KHO_MEM_LEAF_UNITS;
+
+		for (i = 0; i < DENSE_PAGES; i += 997)
+			KUNIT_EXPECT_TRUE(test, kho_mem_lookup(t, base + i, NULL));
+		KUNIT_EXPECT_FALSE(test, kho_mem_lookup(t, base + DENSE_PAGES,
+							NULL));
+	}
+	kho_mem_destroy(t);
+}
+
 static struct kunit_case kho_mem_tracker_cases[] = {
 	KUNIT_CASE(tracker_empty),
 	KUNIT_CASE(tracker_preserve_one),
@@ -619,6 +701,7 @@ static struct kunit_case kho_mem_tracker_cases[] = {
 	KUNIT_CASE(tracker_alloc_failure),
 	KUNIT_CASE(tracker_overlap_index),
 	KUNIT_CASE(tracker_concurrent),
+	KUNIT_CASE(tracker_concurrent_fast_path),
 	{}
 };
 

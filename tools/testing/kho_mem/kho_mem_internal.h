@@ -71,6 +71,15 @@ static inline phys_addr_t kho_mem_pa(const void *virt)
 	return KHO_FUZZ_BASE + ((const unsigned char *)virt - kho_fuzz_arena);
 }
 
+/* Single threaded: nothing to lock. */
+static inline void kho_mem_lock(struct kho_mem_tracker *t)
+{
+}
+
+static inline void kho_mem_unlock(struct kho_mem_tracker *t)
+{
+}
+
 static inline void *kho_mem_alloc_page(struct kho_mem_tracker *t)
 {
 	return NULL;
