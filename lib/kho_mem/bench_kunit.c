@@ -131,6 +131,15 @@ static void bench_a_dense(struct kunit *test)
 	snprintf(target, sizeof(target), "meta + chunks <=%llu KiB",
 		 bound / 1024);
 	print_row(test, &row, target, row.meta_bytes + row.chunk_bytes <= bound);
+	/* for reference: a call refused by its argument checks, no lock */
+	t0 = ktime_get_ns();
+	for (i = 0; i < nr; i++) {
+		if (kho_mem_preserve(t, base + 2 * i + 1, 1) != -EINVAL)
+			break;
+	}
+	t0 = (ktime_get_ns() - t0) * 1000 / nr;
+	kunit_info(test, "%-22s %9lu %7llu.%03llu  %s\n", "A call floor", nr,
+		   t0 / 1000, t0 % 1000, "(reference: a call that checks and returns)");
 	/* for reference: what the two locks cost, on their own */
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr; i++) {
