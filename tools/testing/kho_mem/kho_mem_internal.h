@@ -22,6 +22,8 @@
 #include <linux/kho_mem.h>
 #include <linux/kho/abi/kho_mem.h>
 
+#include "../../../lib/kho_mem/kho_mem_types.h"
+
 #define U64_MAX			UINT64_MAX
 
 /* x86-64 is little endian */
@@ -34,22 +36,6 @@
 
 #define KHO_MEM_PHYS_BITS	52
 #define KHO_MEM_PFN_LIMIT	(1UL << (KHO_MEM_PHYS_BITS - PAGE_SHIFT))
-#define KHO_MEM_LEAF_MASK	(KHO_MEM_LEAF_UNITS - 1)
-#define KHO_MEM_NR_ORDERS	(KHO_MEM_MAX_ORDER + 1)
-
-struct kho_mem_leaf {
-	enum kho_mem_leaf_kind kind;
-	unsigned int count;
-	unsigned int cap;
-	union {
-		u16 *offs;
-		unsigned long *bits;
-	};
-};
-
-struct kho_mem_order {
-	struct xarray leaves;
-};
 
 #define KHO_FUZZ_BASE		0x40000000ULL
 
