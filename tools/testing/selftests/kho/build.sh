@@ -64,6 +64,13 @@ mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 KSRC=$(cd "$KSRC" && pwd)
 KOUT=$OUTDIR/kernel
+# Let ccache hit across checkouts in other places (CI clones).
+if [ -z "${CCACHE_BASEDIR:-}" ]; then
+	CCACHE_BASEDIR=$(python3 -c 'import os, sys; print(os.path.commonpath(sys.argv[1:]))' \
+		"$KSRC" "$OUTDIR")
+	[ "$CCACHE_BASEDIR" != / ] || CCACHE_BASEDIR=
+	export CCACHE_BASEDIR
+fi
 KCONF=$OUTDIR/kconfig
 mkdir -p "$KOUT" "$KCONF"
 

@@ -294,15 +294,21 @@ static int kmsg_pump(int want, int timeout_ms)
 
 /* Reports about this boot. */
 
-static void report_counters(const char *dir)
+/* Each line of a debugfs text file as "KHOTEST: gen=N <key> <dir> <line>". */
+static void report_lines(const char *key, const char *dir, const char *file)
 {
 	char path[256], buf[4096], *line;
 
-	snprintf(path, sizeof(path), KHO_DEBUGFS "/%s/counters", dir);
+	snprintf(path, sizeof(path), KHO_DEBUGFS "/%s/%s", dir, file);
 	if (read_file(path, buf, sizeof(buf)) < 0)
 		return;
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		say("counter %s %s", dir, line);
+		say("%s %s %s", key, dir, line);
+}
+
+static void report_counters(const char *dir)
+{
+	report_lines("counter", dir, "counters");
 }
 
 static void list_dir(const char *base, const char *rel, char *out, size_t size)
@@ -464,6 +470,8 @@ static void report_debugfs(void)
 	say("debugfs kho:%s", list);
 	report_counters("in");
 	report_counters("out");
+	report_lines("scratch", "in", "scratch");
+	report_lines("scratch", "out", "scratch");
 }
 
 /* The next generation. */
