@@ -112,14 +112,20 @@ static int __init kho_parse_scratch(char *p)
 {
 	phys_addr_t sizes[3];
 	unsigned int pct;
+	char num[16];
+	size_t len;
 	char *end;
 	int i;
 
 	if (!p || !*p)
 		return -EINVAL;
-	if (p[strlen(p) - 1] == '%') {
-		pct = simple_strtoul(p, &end, 10);
-		if (end == p || *end != '%' || !pct || pct > 10000)
+	len = strlen(p);
+	if (p[len - 1] == '%') {
+		if (len > sizeof(num))
+			return -EINVAL;
+		memcpy(num, p, len - 1);
+		num[len - 1] = '\0';
+		if (kstrtouint(num, 10, &pct) || !pct || pct > 10000)
 			return -EINVAL;
 		scratch_pct = pct;
 		return 0;
@@ -1525,6 +1531,7 @@ static void kho_release_fn(struct work_struct *work)
 		div_u64(local_clock() - t0, NSEC_PER_MSEC));
 	complete_all(&kho_in.released_done);
 }
+
 static DECLARE_WORK(kho_release_work, kho_release_fn);
 
 /**
