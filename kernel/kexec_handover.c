@@ -43,6 +43,7 @@
 #include <linux/page-isolation.h>
 #include <linux/rwsem.h>
 #include <linux/sched/clock.h>
+#include <linux/timex.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include <linux/vmalloc.h>
@@ -184,7 +185,11 @@ static struct {
 	struct kho_in_run *runs;
 	unsigned long nr_runs;
 	unsigned long max_runs;
-	bool runs_failed;
+	/* the early reserve step, for the log */
+	u64 reserve_cycles;
+	u64 nr_ranges;
+	u64 nr_units;
+	u64 meta;
 	/* protects @tracker, @finished */
 	struct mutex lock;
 	struct kho_mem_tracker tracker;	/* units not restored yet */
@@ -476,9 +481,9 @@ static void __init kho_reserve_preserved(phys_addr_t low_end)
 	args.excluded = excl;
 	args.nr_excluded = nr_excl;
 
-	t0 = sched_clock();
+	t0 = get_cycles();
 	err = kho_mem_walk(&args, &ops, NULL, &res);
-	t1 = sched_clock();
+	t1 = get_cycles();
 	if (err == -EINVAL && res.check != KHO_MEM_CHECK_OK) {
 		pr_err("refusing handover: preserved-memory map: %s (chunk %lu, entry %lu)\n",
 		       kho_mem_check_name(res.check), (unsigned long)res.chunk,
@@ -495,11 +500,11 @@ static void __init kho_reserve_preserved(phys_addr_t low_end)
 	}
 
 	atomic64_set(&kho_in.preserved, PFN_PHYS(res.nr_pages));
-	pr_info("handover: reserved %lu ranges (%lu units, %llu bytes) in %llu ns, metadata %llu bytes%s\n",
-		(unsigned long)res.nr_ranges, (unsigned long)res.nr_units,
-		(u64)PFN_PHYS(res.nr_pages), t1 - t0,
-		(u64)res.nr_chunks * PAGE_SIZE + kho_in.fdt_size,
-		kho_naive_reserve ? " (naive, one reservation per unit)" : "");
+	/* logged from kho_init(), once the cycle counter is calibrated */
+	kho_in.reserve_cycles = t1 - t0;
+	kho_in.nr_ranges = res.nr_ranges;
+	kho_in.nr_units = res.nr_units;
+	kho_in.meta = (u64)res.nr_chunks * PAGE_SIZE + kho_in.fdt_size;
 out:
 	if (ram)
 		memblock_free(ram, memblock.memory.cnt * sizeof(*ram));
@@ -1260,10 +1265,16 @@ static void kho_init_pages(unsigned long pfn, unsigned long nr)
 	int zid;
 
 	while (pfn < end) {
+		static struct zone *last;
 		unsigned long stop = end;
 		struct zone *zone = NULL;
 
+		/* restores come in address order: try the last zone first */
+		if (last && zone_spans_pfn(last, pfn))
+			zone = last;
 		for_each_online_pgdat(pgdat) {
+			if (zone)
+				break;
 			for (zid = 0; zid < MAX_NR_ZONES; zid++) {
 				struct zone *z = &pgdat->node_zones[zid];
 
@@ -1277,6 +1288,7 @@ static void kho_init_pages(unsigned long pfn, unsigned long nr)
 		}
 		if (WARN_ON_ONCE(!zone))
 			return;
+		last = zone;
 		stop = min(end, zone_end_pfn(zone));
 		for (; pfn < stop; pfn++) {
 			struct page *page = pfn_to_page(pfn);
@@ -1292,19 +1304,21 @@ static void kho_init_pages(unsigned long pfn, unsigned long nr)
 	}
 }
 
-/* Take the unit that starts at @pfn out of the unclaimed set. */
-static bool kho_claim(unsigned long pfn, unsigned int order)
+/* Take the unit that starts at @pfn out of the unclaimed set; its order or -1. */
+static int kho_claim(unsigned long pfn)
 {
 	struct kho_mem_unit unit;
-	bool ok = false;
+	int order = -1;
 
+	if (!kho_in_fdt())
+		return -1;
 	mutex_lock(&kho_in.lock);
 	if (!kho_in.finished &&
-	    kho_mem_lookup(&kho_in.tracker, pfn, &unit) &&
-	    unit.pfn == pfn && unit.order == order)
-		ok = !kho_mem_unpreserve(&kho_in.tracker, pfn, order);
+	    kho_mem_lookup(&kho_in.tracker, pfn, &unit) && unit.pfn == pfn &&
+	    !kho_mem_unpreserve(&kho_in.tracker, pfn, unit.order))
+		order = unit.order;
 	mutex_unlock(&kho_in.lock);
-	return ok;
+	return order;
 }
 
 /**
@@ -1328,22 +1342,6 @@ size_t kho_in_room(phys_addr_t phys)
 	return room;
 }
 
-/* order of the unit that starts at @pfn, or -1 */
-static int kho_unit_order(unsigned long pfn)
-{
-	struct kho_mem_unit unit;
-	int order = -1;
-
-	if (!kho_in_fdt())
-		return -1;
-	mutex_lock(&kho_in.lock);
-	if (!kho_in.finished && kho_mem_lookup(&kho_in.tracker, pfn, &unit) &&
-	    unit.pfn == pfn)
-		order = unit.order;
-	mutex_unlock(&kho_in.lock);
-	return order;
-}
-
 /**
  * kho_restore_folio() - get back a folio the previous kernel preserved
  * @phys: physical address of the folio.
@@ -1361,8 +1359,8 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 
 	if (!is_kho_boot() || !PAGE_ALIGNED(phys))
 		return NULL;
-	order = kho_unit_order(pfn);
-	if (order < 0 || !kho_claim(pfn, order))
+	order = kho_claim(pfn);
+	if (order < 0)
 		return NULL;
 
 	kho_init_pages(pfn, 1UL << order);
@@ -1674,12 +1672,28 @@ static int __init kho_out_init(void)
 	return 0;
 }
 
+/* Early-boot timing uses get_cycles(): sched_clock() may not run yet. */
+static u64 __init kho_cycles_to_ns(u64 cycles)
+{
+#ifdef CONFIG_X86
+	if (tsc_khz)
+		return div_u64(cycles * 1000000, tsc_khz);
+#endif
+	return cycles;
+}
+
 static int __init kho_init(void)
 {
 	if (kho_scratch_reserved)
 		kho_release_scratch();
-	if (is_kho_boot())
+	if (is_kho_boot()) {
+		pr_info("handover: reserved %llu ranges (%llu units, %llu bytes) in %llu ns, metadata %llu bytes%s\n",
+			kho_in.nr_ranges, kho_in.nr_units,
+			(u64)atomic64_read(&kho_in.preserved),
+			kho_cycles_to_ns(kho_in.reserve_cycles), kho_in.meta,
+			kho_naive_reserve ? " (naive, one reservation per unit)" : "");
 		kho_in_init();
+	}
 	if (kho_enable && kho_out_init()) {
 		pr_err("cannot allocate the outgoing handover, disabling KHO\n");
 		kho_enable = false;
