@@ -165,10 +165,14 @@ EXPORT_SYMBOL_GPL(kho_is_enabled);
 /* Incoming handover                                                      */
 /* ---------------------------------------------------------------------- */
 
-/* One run of units of one order, as the early walk found them. */
+/*
+ * One run of units of one order, as the early walk found them.  The runs
+ * are ascending and disjoint; a unit's claim bit is @bit + its index.
+ */
 struct kho_in_run {
 	unsigned long pfn;
 	unsigned long nr_units;
+	unsigned long bit;
 	unsigned int order;
 };
 
@@ -181,18 +185,20 @@ static struct {
 	bool valid;		/* the handover passed every check so far */
 	bool finished;		/* unclaimed memory is being released */
 	const void *fdt;
-	/* early walk results, in memblock memory until kho_init() */
+	/* early walk results; memblock memory until kho_init() copies them */
 	struct kho_in_run *runs;
 	unsigned long nr_runs;
 	unsigned long max_runs;
+	/* one bit per unit: set once restored or released */
+	unsigned long *claimed;
+	unsigned long nr_bits;
 	/* the early reserve step, for the log */
 	u64 reserve_cycles;
 	u64 nr_ranges;
 	u64 nr_units;
 	u64 meta;
-	/* protects @tracker, @finished */
+	/* serializes kho_finish() */
 	struct mutex lock;
-	struct kho_mem_tracker tracker;	/* units not restored yet */
 	atomic64_t preserved;
 	atomic64_t restored;
 	atomic64_t released;
@@ -422,9 +428,18 @@ static int __init kho_walk_run(void *arg, unsigned long pfn,
 		kho_in.runs = runs;
 		kho_in.max_runs = max;
 	}
+	if (kho_in.nr_runs) {
+		const struct kho_in_run *prev = &kho_in.runs[kho_in.nr_runs - 1];
+
+		/* restore looks runs up by binary search */
+		if (pfn < prev->pfn + (prev->nr_units << prev->order))
+			return -EINVAL;
+	}
 	kho_in.runs[kho_in.nr_runs++] = (struct kho_in_run) {
 		.pfn = pfn, .nr_units = nr_units, .order = order,
+		.bit = kho_in.nr_bits,
 	};
+	kho_in.nr_bits += nr_units;
 	return 0;
 }
 
@@ -1304,20 +1319,56 @@ static void kho_init_pages(unsigned long pfn, unsigned long nr)
 	}
 }
 
-/* Take the unit that starts at @pfn out of the unclaimed set; its order or -1. */
+/* The run that holds @pfn, or NULL. */
+static struct kho_in_run *kho_in_find(unsigned long pfn)
+{
+	unsigned long lo = 0, hi = kho_in.nr_runs;
+
+	while (lo < hi) {
+		unsigned long mid = lo + (hi - lo) / 2;
+		struct kho_in_run *run = &kho_in.runs[mid];
+
+		if (pfn < run->pfn)
+			hi = mid;
+		else if (pfn >= run->pfn + (run->nr_units << run->order))
+			lo = mid + 1;
+		else
+			return run;
+	}
+	return NULL;
+}
+
+/* The claim bit of the unit that starts at @pfn, or -1; its order in @order. */
+static long kho_in_bit(unsigned long pfn, unsigned int *order)
+{
+	struct kho_in_run *run = kho_in_find(pfn);
+
+	if (!run || (pfn - run->pfn) & ((1UL << run->order) - 1))
+		return -1;
+	*order = run->order;
+	return run->bit + ((pfn - run->pfn) >> run->order);
+}
+
+/* As kho_in_bit(), but -1 once restoring is over. */
+static long kho_in_unit(unsigned long pfn, unsigned int *order)
+{
+	if (!kho_in_fdt() || READ_ONCE(kho_in.finished))
+		return -1;
+	return kho_in_bit(pfn, order);
+}
+
+/*
+ * Take the unit that starts at @pfn: its order, or -1 if there is no such
+ * unit or it was restored or released already.  Claims race only on the
+ * bit, so restores need no lock.
+ */
 static int kho_claim(unsigned long pfn)
 {
-	struct kho_mem_unit unit;
-	int order = -1;
+	unsigned int order;
+	long bit = kho_in_unit(pfn, &order);
 
-	if (!kho_in_fdt())
+	if (bit < 0 || test_and_set_bit(bit, kho_in.claimed))
 		return -1;
-	mutex_lock(&kho_in.lock);
-	if (!kho_in.finished &&
-	    kho_mem_lookup(&kho_in.tracker, pfn, &unit) && unit.pfn == pfn &&
-	    !kho_mem_unpreserve(&kho_in.tracker, pfn, unit.order))
-		order = unit.order;
-	mutex_unlock(&kho_in.lock);
 	return order;
 }
 
@@ -1329,17 +1380,19 @@ static int kho_claim(unsigned long pfn)
  */
 size_t kho_in_room(phys_addr_t phys)
 {
-	struct kho_mem_unit unit;
-	size_t room = 0;
+	unsigned long pfn = PHYS_PFN(phys);
+	struct kho_in_run *run;
+	unsigned long start;
 
 	if (!kho_in_fdt())
 		return 0;
-	mutex_lock(&kho_in.lock);
-	if (!kho_in.finished &&
-	    kho_mem_lookup(&kho_in.tracker, PHYS_PFN(phys), &unit))
-		room = PFN_PHYS(unit.pfn) + (PAGE_SIZE << unit.order) - phys;
-	mutex_unlock(&kho_in.lock);
-	return room;
+	run = kho_in_find(pfn);
+	if (!run)
+		return 0;
+	start = pfn & ~((1UL << run->order) - 1);
+	if (test_bit(run->bit + ((start - run->pfn) >> run->order), kho_in.claimed))
+		return 0;
+	return PFN_PHYS(start) + (PAGE_SIZE << run->order) - phys;
 }
 
 /**
@@ -1378,6 +1431,14 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 }
 EXPORT_SYMBOL_GPL(kho_restore_folio);
 
+/* The order kho_mem_preserve_range() gave the unit at @p of [.., @end). */
+static unsigned int kho_range_order(unsigned long p, unsigned long end)
+{
+	unsigned int order = min_t(unsigned int, ilog2(end - p), KHO_MEM_MAX_ORDER);
+
+	return p ? min_t(unsigned int, order, __ffs(p)) : order;
+}
+
 /**
  * kho_restore_pages() - get back pages preserved with kho_preserve_pages()
  * @phys: physical address of the first page.
@@ -1392,36 +1453,32 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 {
 	unsigned long pfn = PHYS_PFN(phys), end = pfn + nr_pages, p;
 	unsigned int order;
+	long bit;
 
 	if (!kho_in_fdt() || !PAGE_ALIGNED(phys) || !nr_pages || end < pfn)
 		return NULL;
 
 	/* The same split into units as kho_mem_preserve_range() made. */
-	mutex_lock(&kho_in.lock);
 	for (p = pfn; p < end; p += 1UL << order) {
-		struct kho_mem_unit unit;
-
-		order = min_t(unsigned int, p ? __ffs(p) : BITS_PER_LONG - 1,
-			      ilog2(end - p));
-		order = min_t(unsigned int, order, KHO_MEM_MAX_ORDER);
-		if (kho_in.finished || !kho_mem_lookup(&kho_in.tracker, p, &unit) ||
-		    unit.pfn != p || unit.order != order) {
-			mutex_unlock(&kho_in.lock);
-			return NULL;
-		}
+		bit = kho_in_unit(p, &order);
+		if (bit < 0 || order != kho_range_order(p, end) ||
+		    test_and_set_bit(bit, kho_in.claimed))
+			goto undo;
 	}
-	for (p = pfn; p < end; p += 1UL << order) {
-		order = min_t(unsigned int, p ? __ffs(p) : BITS_PER_LONG - 1,
-			      ilog2(end - p));
-		order = min_t(unsigned int, order, KHO_MEM_MAX_ORDER);
-		kho_mem_unpreserve(&kho_in.tracker, p, order);
-	}
-	mutex_unlock(&kho_in.lock);
 
 	kho_init_pages(pfn, nr_pages);
 	adjust_managed_page_count(pfn_to_page(pfn), nr_pages);
 	atomic64_add(PFN_PHYS(nr_pages), &kho_in.restored);
 	return pfn_to_page(pfn);
+
+undo:
+	/* give back the units claimed before @p */
+	end = p;
+	for (p = pfn; p < end; p += 1UL << order) {
+		bit = kho_in_bit(p, &order);
+		clear_bit(bit, kho_in.claimed);
+	}
+	return NULL;
 }
 EXPORT_SYMBOL_GPL(kho_restore_pages);
 
@@ -1493,10 +1550,10 @@ EXPORT_SYMBOL_GPL(kho_restore_vmalloc);
 /* Unclaimed memory                                                       */
 /* ---------------------------------------------------------------------- */
 
-static int kho_release_unit(void *arg, const struct kho_mem_unit *unit)
+static void kho_release_unit(unsigned long pfn, unsigned int order)
 {
-	unsigned long nr = 1UL << unit->order, pfn = unit->pfn, done;
-	unsigned int blk = min_t(unsigned int, unit->order, MAX_PAGE_ORDER);
+	unsigned long nr = 1UL << order, done;
+	unsigned int blk = min_t(unsigned int, order, MAX_PAGE_ORDER);
 
 	kho_init_pages(pfn, nr);
 	for (done = 0; done < nr; done += 1UL << blk) {
@@ -1515,15 +1572,21 @@ static int kho_release_unit(void *arg, const struct kho_mem_unit *unit)
 		atomic64_sub(PAGE_SIZE << blk, &kho_in.releasing);
 		cond_resched();
 	}
-	return 0;
 }
 
 static void kho_release_fn(struct work_struct *work)
 {
 	u64 t0 = local_clock();
+	unsigned long i, k;
 
-	kho_mem_visit_units(&kho_in.tracker, kho_release_unit, NULL);
-	kho_mem_destroy(&kho_in.tracker);
+	for (i = 0; i < kho_in.nr_runs; i++) {
+		const struct kho_in_run *run = &kho_in.runs[i];
+
+		for (k = 0; k < run->nr_units; k++)
+			if (!test_and_set_bit(run->bit + k, kho_in.claimed))
+				kho_release_unit(run->pfn + (k << run->order),
+						 run->order);
+	}
 	pr_info("released %llu bytes of unclaimed memory (zeroed) in %llu ms\n",
 		(u64)atomic64_read(&kho_in.released),
 		div_u64(local_clock() - t0, NSEC_PER_MSEC));
@@ -1546,8 +1609,6 @@ static DECLARE_WORK(kho_release_work, kho_release_fn);
  */
 int kho_finish(void)
 {
-	struct kho_mem_stats st;
-
 	if (!kho_in_fdt())
 		return -ENOENT;
 	mutex_lock(&kho_in.lock);
@@ -1555,11 +1616,11 @@ int kho_finish(void)
 		mutex_unlock(&kho_in.lock);
 		return -EALREADY;
 	}
-	kho_in.finished = true;
+	WRITE_ONCE(kho_in.finished, true);
 	mutex_unlock(&kho_in.lock);
 
-	kho_mem_get_stats(&kho_in.tracker, &st);
-	atomic64_set(&kho_in.releasing, st.nr_bytes);
+	atomic64_set(&kho_in.releasing, atomic64_read(&kho_in.preserved) -
+		     atomic64_read(&kho_in.restored));
 	queue_work(system_unbound_wq, &kho_release_work);
 	return 0;
 }
@@ -1626,25 +1687,23 @@ static void __init kho_release_scratch(void)
 
 static void __init kho_in_init(void)
 {
-	unsigned long i, k;
-	int err = 0;
+	struct kho_in_run *runs = NULL;
 
-	kho_mem_init(&kho_in.tracker);
-	for (i = 0; i < kho_in.nr_runs && !err; i++) {
-		const struct kho_in_run *r = &kho_in.runs[i];
-
-		for (k = 0; k < r->nr_units && !err; k++)
-			err = kho_mem_preserve(&kho_in.tracker,
-					       r->pfn + (k << r->order), r->order);
-	}
+	/* move the runs out of memblock memory; one claim bit per unit */
+	if (kho_in.nr_runs)
+		runs = kvmalloc_array(kho_in.nr_runs, sizeof(*runs), GFP_KERNEL);
+	kho_in.claimed = kvcalloc(BITS_TO_LONGS(max(kho_in.nr_bits, 1UL)),
+				  sizeof(unsigned long), GFP_KERNEL);
+	if (runs)
+		memcpy(runs, kho_in.runs, kho_in.nr_runs * sizeof(*runs));
 	if (kho_in.runs)
 		memblock_free_late(virt_to_phys(kho_in.runs),
 				   kho_in.max_runs * sizeof(*kho_in.runs));
-	kho_in.runs = NULL;
-	if (err) {
+	kho_in.runs = runs;
+	if ((kho_in.nr_runs && !runs) || !kho_in.claimed) {
 		/* the memory stays reserved; its owners cannot restore it */
-		pr_err("cannot track the handed-over memory (%d)\n", err);
-		kho_mem_destroy(&kho_in.tracker);
+		pr_err("cannot track the handed-over memory\n");
+		kho_in.nr_runs = 0;
 		kho_in.valid = false;
 		return;
 	}
