@@ -102,7 +102,7 @@ MODULE_PARM_DESC(claim_pct, "Percentage of the handed-over units to restore");
 
 enum test_kho_kind {
 	TEST_KHO_FOLIO = 1,	/* a folio, every byte patterned */
-	TEST_KHO_PAGES = 2,	/* a run of order-0 pages, one stamp per page */
+	TEST_KHO_PAGES = 2,	/* a run of order-0 units, one stamp per page */
 };
 
 /**
@@ -512,6 +512,39 @@ static int test_kho_preserve_gigantic(void)
 	return test_kho_preserve_folio(folio, "gigantic");
 }
 
+/* Preserve each of the @nr pages from @page as an order-0 unit. */
+static int test_kho_preserve_run(struct page *page, unsigned int nr)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		err = kho_preserve_pages(page + i, 1);
+		if (err) {
+			while (i--)
+				kho_unpreserve_pages(page + i, 1);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Restore a run preserved with test_kho_preserve_run(); NULL on error. */
+static struct page *test_kho_restore_run(phys_addr_t phys, unsigned int nr)
+{
+	struct page *first = NULL, *page;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		page = kho_restore_pages(phys + PFN_PHYS(i), 1);
+		if (!page || (first && page != first + i))
+			return NULL;
+		if (!first)
+			first = page;
+	}
+	return first;
+}
+
 /*
  * Take @fragment_mb MiB as large blocks, split them, and preserve runs of
  * 1..TEST_KHO_MAX_RUN pages separated by gaps of as many pages, which go
@@ -567,7 +600,7 @@ static int test_kho_preserve_fragment(struct rnd_state *rnd)
 			unit->nr_pages = len;
 			unit->kind = TEST_KHO_PAGES;
 			test_kho_fill(unit);
-			err = kho_preserve_pages(page + i, len);
+			err = test_kho_preserve_run(page + i, len);
 			if (err) {
 				pr_err("FAIL: fragment: kho_preserve_pages(%lu at %#llx): %d\n",
 				       len, unit->phys, err);
@@ -940,7 +973,7 @@ static void test_kho_done(const struct test_kho_unit *unit, struct page *page,
 		if (unit->kind == TEST_KHO_FOLIO)
 			err = kho_preserve_folio(page_folio(page));
 		else
-			err = kho_preserve_pages(page, unit->nr_pages);
+			err = test_kho_preserve_run(page, unit->nr_pages);
 		if (err)
 			test_kho_error(res, "represerve: unit at %#llx: %d", unit->phys, err);
 		else
@@ -1020,7 +1053,7 @@ static void test_kho_restore(void)
 			continue;
 		}
 		if (unit->kind == TEST_KHO_PAGES) {
-			pages[i] = kho_restore_pages(unit->phys, unit->nr_pages);
+			pages[i] = test_kho_restore_run(unit->phys, unit->nr_pages);
 			if (!pages[i])
 				test_kho_error(&res, "unit %lu: no %u pages at %#llx",
 					       i, unit->nr_pages, unit->phys);

@@ -495,7 +495,7 @@ static int walk_units(struct walk_ctx *ctx, const struct kho_mem_walk_ops *ops,
 		      void *arg)
 {
 	const struct kho_mem_walk_args *a = ctx->args;
-	unsigned long prev_end = 0;
+	unsigned long prev_end = 0, active = 0;
 	unsigned int o;
 	int err;
 
@@ -513,23 +513,25 @@ static int walk_units(struct walk_ctx *ctx, const struct kho_mem_walk_ops *ops,
 		cur->data_floor = PAGE_SIZE;
 		if (cursor_next_run(ctx, cur, o))
 			return -EINVAL;
+		if (cur->run_units)
+			active |= BIT(o);
 	}
 
-	for (;;) {
+	/* Only orders with units left take part: usually one or two. */
+	while (active) {
 		struct walk_cursor *cur, *best = NULL;
 		unsigned long pfn, end;
 		unsigned int order = 0;
 
 		for (o = 0; o < KHO_MEM_NR_ORDERS; o++) {
+			if (!(active & BIT(o)))
+				continue;
 			cur = &ctx->cur[o];
-			if (cur->run_units &&
-			    (!best || cur->run_pfn < best->run_pfn)) {
+			if (!best || cur->run_pfn < best->run_pfn) {
 				best = cur;
 				order = o;
 			}
 		}
-		if (!best)
-			break;
 
 		pfn = best->run_pfn;
 		end = pfn + (best->run_units << order);
@@ -562,6 +564,8 @@ static int walk_units(struct walk_ctx *ctx, const struct kho_mem_walk_ops *ops,
 		}
 		if (cursor_next_run(ctx, best, order))
 			return -EINVAL;
+		if (!best->run_units)
+			active &= ~BIT(order);
 	}
 
 	if (!ops)
