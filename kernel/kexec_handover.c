@@ -1431,6 +1431,8 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 }
 EXPORT_SYMBOL_GPL(kho_restore_folio);
 
+static void kho_release_unit(unsigned long pfn, unsigned int order);
+
 /* The order kho_mem_preserve_range() gave the unit at @p of [.., @end). */
 static unsigned int kho_range_order(unsigned long p, unsigned long end)
 {
@@ -1477,6 +1479,11 @@ undo:
 	for (p = pfn; p < end; p += 1UL << order) {
 		bit = kho_in_bit(p, &order);
 		clear_bit(bit, kho_in.claimed);
+		/* kho_finish() may have passed the unit while we held it */
+		smp_mb__after_atomic();
+		if (READ_ONCE(kho_in.finished) &&
+		    !test_and_set_bit(bit, kho_in.claimed))
+			kho_release_unit(p, order);
 	}
 	return NULL;
 }
