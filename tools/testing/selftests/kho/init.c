@@ -632,6 +632,12 @@ int main(void)
 	int want;
 
 	mount_fs("proc", "/proc");
+	/*
+	 * From here on the kernel prints only warnings and worse on the
+	 * console, so that its lines cannot split ours: everything else
+	 * reaches the host through /dev/kmsg as "kmsg" reports.
+	 */
+	write_file("/proc/sys/kernel/printk", "5");
 	mount_fs("sysfs", "/sys");
 	mount_fs("devtmpfs", "/dev");
 	mount_fs("debugfs", "/sys/kernel/debug");
