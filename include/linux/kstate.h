@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * KSTATE: descriptor-driven save and restore of kernel state across kexec.
+ *
+ * A component describes a struct once (struct kstate_description), registers
+ * each object with an instance id, and gets the object back in the next
+ * kernel with kstate_restore(), in any order.  See
+ * Documentation/core-api/kho/kstate.rst.
+ */
+#ifndef _LINUX_KSTATE_H
+#define _LINUX_KSTATE_H
+
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/stddef.h>
+#include <linux/types.h>
+
+struct kstate_description;
+struct kstate_writer;
+struct kstate_reader;
+struct seq_buf;
+
+/**
+ * enum kstate_kind - what a field holds
+ * @KSTATE_KIND_NONE: not a kind (terminates a field table).
+ * @KSTATE_U8: unsigned 8-bit integer.
+ * @KSTATE_U16: unsigned 16-bit integer.
+ * @KSTATE_U32: unsigned 32-bit integer.
+ * @KSTATE_U64: unsigned 64-bit integer.
+ * @KSTATE_S8: signed 8-bit integer.
+ * @KSTATE_S16: signed 16-bit integer.
+ * @KSTATE_S32: signed 32-bit integer.
+ * @KSTATE_S64: signed 64-bit integer.
+ * @KSTATE_BOOL: bool, saved as 0 or 1.
+ * @KSTATE_STRING: NUL-terminated string in a char array of @size bytes.
+ * @KSTATE_ARRAY: @count elements of kind @elem, in place.
+ * @KSTATE_VARRAY: up to @count elements of kind @elem, in place; the number
+ *	in use is the integer field at @len_offset.
+ * @KSTATE_BUFFER: @size opaque bytes.
+ * @KSTATE_STRUCT: a nested struct described by @desc.
+ * @KSTATE_PTR: a pointer to @count elements of kind @elem (one @desc
+ *	struct: @elem = KSTATE_STRUCT, @count = 1), or to as many as the
+ *	integer field at @len_offset says, at most @count.  Dereferenced on
+ *	save; allocated on load when NULL and @alloc is set.
+ * @KSTATE_FOLIO: a struct folio pointer; the folio is preserved.
+ * @KSTATE_PAGES: a struct page pointer to @count pages, or to as many as the
+ *	integer field at @len_offset says; the pages are preserved.
+ * @KSTATE_CUSTOM: saved and loaded by @save and @load.
+ * @KSTATE_NR_KINDS: number of kinds.
+ *
+ * Scalars are stored little-endian with their width, so a field may change
+ * width or signedness between versions when the value still fits.
+ */
+enum kstate_kind {
+	KSTATE_KIND_NONE,
+	KSTATE_U8,
+	KSTATE_U16,
+	KSTATE_U32,
+	KSTATE_U64,
+	KSTATE_S8,
+	KSTATE_S16,
+	KSTATE_S32,
+	KSTATE_S64,
+	KSTATE_BOOL,
+	KSTATE_STRING,
+	KSTATE_ARRAY,
+	KSTATE_VARRAY,
+	KSTATE_BUFFER,
+	KSTATE_STRUCT,
+	KSTATE_PTR,
+	KSTATE_FOLIO,
+	KSTATE_PAGES,
+	KSTATE_CUSTOM,
+	KSTATE_NR_KINDS
+};
+
+/**
+ * enum kstate_rule - how a field is treated beyond its kind
+ * @KSTATE_REQUIRED: a kernel that does not know the field fails the
+ *	instance.
+ * @KSTATE_OPTIONAL: a kernel that does not know the field skips it.
+ * @KSTATE_MUST_EQUAL: the saved value must equal the object's value at
+ *	load (for example an identity the caller already set); the load fails
+ *	otherwise.  Required, like %KSTATE_REQUIRED.
+ * @KSTATE_DEPRECATED: not saved any more; skipped when an older kernel
+ *	saved it.  Only the name is needed.
+ */
+enum kstate_rule {
+	KSTATE_REQUIRED,
+	KSTATE_OPTIONAL,
+	KSTATE_MUST_EQUAL,
+	KSTATE_DEPRECATED,
+};
+
+/**
+ * struct kstate_field - one field of a described struct
+ * @name: unique within its description; fields are matched by name.
+ * @kind: what the field holds.
+ * @rule: see &enum kstate_rule.
+ * @elem: element kind of %KSTATE_ARRAY, %KSTATE_VARRAY and %KSTATE_PTR: a
+ *	scalar kind or %KSTATE_STRUCT.
+ * @version_id: the description version that added the field.
+ * @offset: offset of the field in the struct.
+ * @size: scalars, %KSTATE_STRING and %KSTATE_BUFFER: bytes; arrays and
+ *	pointers: bytes per element.
+ * @count: %KSTATE_ARRAY: elements; %KSTATE_VARRAY: capacity;
+ *	%KSTATE_PTR, %KSTATE_PAGES: elements or pages, or the most accepted
+ *	when @len_size is set.
+ * @len_offset: offset of the unsigned length field, when @len_size is set.
+ * @len_size: size of that field (1, 2, 4 or 8), or 0.
+ * @alloc: %KSTATE_PTR: allocate the target on load when the pointer is
+ *	NULL (kvcalloc(); the owner frees it with kvfree()).
+ * @desc: the description of %KSTATE_STRUCT fields and struct elements.
+ * @save: %KSTATE_CUSTOM: write the field with kstate_write().
+ * @load: %KSTATE_CUSTOM: read it back with kstate_read().  @len is what
+ *	@save wrote.
+ */
+struct kstate_field {
+	const char *name;
+	enum kstate_kind kind;
+	enum kstate_rule rule;
+	enum kstate_kind elem;
+	u32 version_id;
+	size_t offset;
+	size_t size;
+	u32 count;
+	size_t len_offset;
+	u8 len_size;
+	bool alloc;
+	const struct kstate_description *desc;
+	int (*save)(struct kstate_writer *w, const void *obj,
+		    const struct kstate_field *field);
+	int (*load)(struct kstate_reader *r, void *obj,
+		    const struct kstate_field *field, size_t len);
+};
+
+/**
+ * struct kstate_description - how to save and restore one struct type
+ * @name: the id of the type in the stream, vendor-prefixed where it helps
+ *	("vfio-pci,device"); at most %KSTATE_NAME_MAX bytes.
+ * @version_id: current version of the description.
+ * @min_version_id: oldest saved version this kernel still loads.
+ * @size: sizeof() the struct; every field must lie inside it.
+ * @fields: the field table, ended by KSTATE_END_OF_LIST().
+ * @subsections: NULL-terminated; saved when their @needed says so.  Their
+ *	fields are offsets into the same object.
+ * @needed: a subsection is saved only when this returns true (or is NULL).
+ * @optional: as a subsection: a kernel that does not know it skips it
+ *	instead of failing the instance.
+ * @pre_save: called before the object is written; an error fails the save.
+ * @post_save: called after the object is written.
+ * @pre_load: called before anything is loaded into the object.
+ * @post_load: called after a successful load, with the saved version.
+ */
+struct kstate_description {
+	const char *name;
+	u32 version_id;
+	u32 min_version_id;
+	size_t size;
+	const struct kstate_field *fields;
+	const struct kstate_description * const *subsections;
+	bool (*needed)(const void *obj);
+	bool optional;
+	int (*pre_save)(void *obj);
+	int (*post_save)(void *obj);
+	int (*pre_load)(void *obj);
+	int (*post_load)(void *obj, u32 version_id);
+};
+
+#define KSTATE_NAME_MAX		64	/* description and field names */
+#define KSTATE_MAX_DEPTH	8	/* nested structs, pointers, subsections */
+
+/* Builds a compile error if @_s.@_m is not of type @_t. */
+#define __KSTATE_TYPECHECK(_s, _m, _t)					\
+	BUILD_BUG_ON_ZERO(!__same_type(((_s *)0)->_m, _t))
+
+#define __KSTATE_FIELD(_s, _m, _kind, _ver)				\
+	.name = #_m, .kind = (_kind), .version_id = (_ver),		\
+	.offset = offsetof(_s, _m), .size = sizeof_field(_s, _m)
+
+/* Scalars of struct @_s, member @_m, added in version @_ver. */
+#define KSTATE_SCALAR(_s, _m, _kind, _t, _ver)				\
+	{ __KSTATE_FIELD(_s, _m, _kind, _ver) +				\
+	  __KSTATE_TYPECHECK(_s, _m, _t) }
+#define KSTATE_U8(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U8, u8, _ver)
+#define KSTATE_U16(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U16, u16, _ver)
+#define KSTATE_U32(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U32, u32, _ver)
+#define KSTATE_U64(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U64, u64, _ver)
+#define KSTATE_S8(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S8, s8, _ver)
+#define KSTATE_S16(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S16, s16, _ver)
+#define KSTATE_S32(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S32, s32, _ver)
+#define KSTATE_S64(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S64, s64, _ver)
+#define KSTATE_BOOL(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_BOOL, bool, _ver)
+
+/* A scalar with a rule, e.g. KSTATE_MUST_EQUAL. */
+#define KSTATE_SCALAR_RULE(_s, _m, _kind, _t, _ver, _rule)		\
+	{ __KSTATE_FIELD(_s, _m, _kind, _ver) +				\
+	  __KSTATE_TYPECHECK(_s, _m, _t), .rule = (_rule) }
+
+/* char @_m[N]: a NUL-terminated string of at most N - 1 bytes. */
+#define KSTATE_STRING(_s, _m, _ver)					\
+	{ __KSTATE_FIELD(_s, _m, KSTATE_STRING, _ver) }
+
+/* u8 @_m[N] or any opaque object: saved as bytes. */
+#define KSTATE_BUFFER(_s, _m, _ver)					\
+	{ __KSTATE_FIELD(_s, _m, KSTATE_BUFFER, _ver) }
+
+/* A fixed array of scalars of kind @_elem. */
+#define KSTATE_ARRAY(_s, _m, _elem, _ver)				\
+	{ .name = #_m, .kind = KSTATE_ARRAY, .elem = (_elem),		\
+	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
+	  .size = sizeof_field(_s, _m[0]),				\
+	  .count = ARRAY_SIZE(((_s *)0)->_m) }
+
+/* A fixed array of structs described by @_desc. */
+#define KSTATE_STRUCT_ARRAY(_s, _m, _desc, _ver)			\
+	{ .name = #_m, .kind = KSTATE_ARRAY, .elem = KSTATE_STRUCT,	\
+	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
+	  .size = sizeof_field(_s, _m[0]),				\
+	  .count = ARRAY_SIZE(((_s *)0)->_m), .desc = (_desc) }
+
+/* An in-place array whose used length is member @_len of the same struct. */
+#define KSTATE_VARRAY(_s, _m, _len, _elem, _desc, _ver)		\
+	{ .name = #_m, .kind = KSTATE_VARRAY, .elem = (_elem),		\
+	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
+	  .size = sizeof_field(_s, _m[0]),				\
+	  .count = ARRAY_SIZE(((_s *)0)->_m),				\
+	  .len_offset = offsetof(_s, _len),				\
+	  .len_size = sizeof_field(_s, _len), .desc = (_desc) }
+
+/* A nested struct described by @_desc. */
+#define KSTATE_STRUCT(_s, _m, _desc, _ver)				\
+	{ __KSTATE_FIELD(_s, _m, KSTATE_STRUCT, _ver), .desc = (_desc) }
+
+/* A pointer to one struct described by @_desc; allocated on load if NULL. */
+#define KSTATE_PTR_STRUCT(_s, _m, _desc, _ver)				\
+	{ .name = #_m, .kind = KSTATE_PTR, .elem = KSTATE_STRUCT,	\
+	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
+	  .size = sizeof(*((_s *)0)->_m), .count = 1, .alloc = true,	\
+	  .desc = (_desc) }
+
+/*
+ * A pointer to an array of scalars of kind @_elem (@_desc NULL) or of
+ * structs (@_elem KSTATE_STRUCT), whose length is member @_len, at most
+ * @_max; allocated on load if NULL.
+ */
+#define KSTATE_PTR_VARRAY(_s, _m, _len, _max, _elem, _desc, _ver)	\
+	{ .name = #_m, .kind = KSTATE_PTR, .elem = (_elem),		\
+	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
+	  .size = sizeof(*((_s *)0)->_m), .count = (_max),		\
+	  .len_offset = offsetof(_s, _len),				\
+	  .len_size = sizeof_field(_s, _len), .alloc = true,		\
+	  .desc = (_desc) }
+
+/* struct folio *@_m: the folio is preserved and restored. */
+#define KSTATE_FOLIO(_s, _m, _ver)					\
+	{ __KSTATE_FIELD(_s, _m, KSTATE_FOLIO, _ver) +			\
+	  __KSTATE_TYPECHECK(_s, _m, struct folio *) }
+
+/* struct page *@_m: member @_len pages, at most @_max, preserved. */
+#define KSTATE_PAGES(_s, _m, _len, _max, _ver)				\
+	{ __KSTATE_FIELD(_s, _m, KSTATE_PAGES, _ver) +			\
+	  __KSTATE_TYPECHECK(_s, _m, struct page *), .count = (_max),	\
+	  .len_offset = offsetof(_s, _len),				\
+	  .len_size = sizeof_field(_s, _len) }
+
+/* Saved and loaded by @_save and @_load. */
+#define KSTATE_CUSTOM(_s, _m, _save, _load, _ver)			\
+	{ __KSTATE_FIELD(_s, _m, KSTATE_CUSTOM, _ver),			\
+	  .save = (_save), .load = (_load) }
+
+/* A field that older versions saved and this one skips. */
+#define KSTATE_DEPRECATED_FIELD(_name)					\
+	{ .name = (_name), .kind = KSTATE_BUFFER,			\
+	  .rule = KSTATE_DEPRECATED }
+
+#define KSTATE_END_OF_LIST()	{ .kind = KSTATE_KIND_NONE }
+
+#ifdef CONFIG_KSTATE
+int kstate_register(const struct kstate_description *desc, void *obj,
+		    u64 instance_id);
+void kstate_unregister(const struct kstate_description *desc, void *obj,
+		       u64 instance_id);
+int kstate_restore(const struct kstate_description *desc, void *obj,
+		   u64 instance_id);
+void kstate_finish(void);
+int kstate_save(void);
+int kstate_dump(struct seq_buf *s, const void *stream, size_t size);
+int kstate_write(struct kstate_writer *w, const void *buf, size_t len);
+int kstate_read(struct kstate_reader *r, void *buf, size_t len);
+#else
+static inline int kstate_register(const struct kstate_description *desc,
+				  void *obj, u64 instance_id)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void kstate_unregister(const struct kstate_description *desc,
+				     void *obj, u64 instance_id)
+{
+}
+
+static inline int kstate_restore(const struct kstate_description *desc,
+				 void *obj, u64 instance_id)
+{
+	return -ENOENT;
+}
+
+static inline void kstate_finish(void) { }
+static inline int kstate_save(void) { return 0; }
+#endif
+
+#endif /* _LINUX_KSTATE_H */

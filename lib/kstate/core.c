@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KSTATE: the public API, and the handover of the stream through KHO.
+ *
+ * Objects are registered in one registry.  kstate_save(), which KHO calls
+ * while it builds the handover, writes them all into a new stream, preserves
+ * its pages and publishes it as the KHO subtree "kstate"; a stream saved
+ * earlier is discarded first.  In the next kernel the subtree is read at
+ * subsys_initcall time, before KHO releases unclaimed memory: its pages are
+ * claimed and mapped, and the stream is indexed, so that kstate_restore()
+ * works from then on, in any order, until kstate_finish().
+ */
+#define pr_fmt(fmt) "kstate: " fmt
+
+#include <kunit/visibility.h>
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/kexec_handover.h>
+#include <linux/libfdt.h>
+#include <linux/mm.h>
+#include <linux/seq_buf.h>
+#include <linux/slab.h>
+#include <linux/unaligned.h>
+#include <linux/vmalloc.h>
+
+#include "kstate_internal.h"
+
+static struct kstate_out kstate_registry = {
+	.lock = __MUTEX_INITIALIZER(kstate_registry.lock),
+	.entries = LIST_HEAD_INIT(kstate_registry.entries),
+	.names = LIST_HEAD_INIT(kstate_registry.names),
+};
+static struct kstate_in kstate_incoming = {
+	.lock = __MUTEX_INITIALIZER(kstate_incoming.lock),
+};
+
+static DEFINE_MUTEX(kstate_save_lock);
+static struct kstate_writer kstate_saved;	/* the stream handed over */
+static struct page *kstate_fdt_page;		/* its KHO subtree */
+
+/* ---- memory ops -------------------------------------------------------- */
+
+static int kstate_nop_preserve_pages(struct page *page, unsigned long nr)
+{
+	return 0;
+}
+
+static int kstate_nop_preserve_folio(struct folio *folio)
+{
+	return 0;
+}
+
+static struct page *kstate_nop_restore_pages(phys_addr_t phys,
+					     unsigned long nr)
+{
+	return NULL;
+}
+
+static struct folio *kstate_nop_restore_folio(phys_addr_t phys)
+{
+	return NULL;
+}
+
+static void kstate_nop_free_pages(struct page *page, unsigned long nr)
+{
+}
+
+const struct kstate_mem_ops kstate_nomem_ops = {
+	.preserve_pages = kstate_nop_preserve_pages,
+	.unpreserve_pages = kstate_nop_preserve_pages,
+	.restore_pages = kstate_nop_restore_pages,
+	.free_pages = kstate_nop_free_pages,
+	.preserve_folio = kstate_nop_preserve_folio,
+	.unpreserve_folio = kstate_nop_preserve_folio,
+	.restore_folio = kstate_nop_restore_folio,
+};
+EXPORT_SYMBOL_IF_KUNIT(kstate_nomem_ops);
+
+#ifdef CONFIG_KEXEC_HANDOVER
+static void kstate_kho_free_pages(struct page *page, unsigned long nr)
+{
+	while (nr--)
+		__free_page(page++);
+}
+
+static const struct kstate_mem_ops kstate_kho_ops = {
+	.preserve_pages = kho_preserve_pages,
+	.unpreserve_pages = kho_unpreserve_pages,
+	.restore_pages = kho_restore_pages,
+	.free_pages = kstate_kho_free_pages,
+	.preserve_folio = kho_preserve_folio,
+	.unpreserve_folio = kho_unpreserve_folio,
+	.restore_folio = kho_restore_folio,
+};
+
+static const struct kstate_mem_ops *kstate_ops(void)
+{
+	return kho_is_enabled() ? &kstate_kho_ops : &kstate_nomem_ops;
+}
+#else
+static const struct kstate_mem_ops *kstate_ops(void)
+{
+	return &kstate_nomem_ops;
+}
+#endif
+
+/* ---- registration ------------------------------------------------------ */
+
+/**
+ * kstate_register() - save an object when the handover is built
+ * @desc: the description of the object's type.
+ * @obj: the object; it must stay valid until kstate_unregister().
+ * @instance_id: unique among the objects of @desc's name, stable across
+ *	kexec (a PCI devid, for example).
+ *
+ * The description is checked here, once.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EINVAL for a bad description (one log line names the field)
+ * or a NULL @obj; -EEXIST if (@desc->name, @instance_id) is taken; -ENOMEM.
+ */
+int kstate_register(const struct kstate_description *desc, void *obj,
+		    u64 instance_id)
+{
+	return kstate_out_add(&kstate_registry, desc, obj, instance_id);
+}
+EXPORT_SYMBOL_GPL(kstate_register);
+
+/**
+ * kstate_unregister() - stop saving an object
+ * @desc: as passed to kstate_register().
+ * @obj: as passed to kstate_register().
+ * @instance_id: as passed to kstate_register().
+ *
+ * A stream saved already keeps the object until it is saved again.
+ *
+ * Context: Process context; may sleep.
+ */
+void kstate_unregister(const struct kstate_description *desc, void *obj,
+		       u64 instance_id)
+{
+	kstate_out_del(&kstate_registry, desc, obj, instance_id);
+}
+EXPORT_SYMBOL_GPL(kstate_unregister);
+
+/* ---- saving ------------------------------------------------------------ */
+
+static int kstate_publish(phys_addr_t dir, u64 size)
+{
+	void *fdt;
+	int err;
+
+	if (kstate_fdt_page) {
+		fdt = page_address(kstate_fdt_page);
+		err = fdt_setprop_inplace_u64(fdt, 0, KSTATE_FDT_PROP_DIR, dir) ?:
+		      fdt_setprop_inplace_u64(fdt, 0, KSTATE_FDT_PROP_SIZE, size);
+		return err ? -EINVAL : 0;
+	}
+	kstate_fdt_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!kstate_fdt_page)
+		return -ENOMEM;
+	fdt = page_address(kstate_fdt_page);
+	err = fdt_create(fdt, PAGE_SIZE) ?: fdt_finish_reservemap(fdt) ?:
+	      fdt_begin_node(fdt, "") ?:
+	      fdt_property_string(fdt, "compatible", KSTATE_FDT_COMPATIBLE) ?:
+	      fdt_property_u64(fdt, KSTATE_FDT_PROP_DIR, dir) ?:
+	      fdt_property_u64(fdt, KSTATE_FDT_PROP_SIZE, size) ?:
+	      fdt_end_node(fdt) ?: fdt_finish(fdt);
+	if (err) {
+		err = -EINVAL;
+		goto free;
+	}
+	err = kho_preserve_pages(kstate_fdt_page, 1);
+	if (err)
+		goto free;
+	err = kho_add_subtree(KSTATE_FDT_NAME, fdt);
+	if (!err)
+		return 0;
+	kho_unpreserve_pages(kstate_fdt_page, 1);
+free:
+	__free_page(kstate_fdt_page);
+	kstate_fdt_page = NULL;
+	return err;
+}
+
+static void kstate_unpublish(void)
+{
+	if (!kstate_fdt_page)
+		return;
+	kho_remove_subtree(page_address(kstate_fdt_page));
+	kho_unpreserve_pages(kstate_fdt_page, 1);
+	__free_page(kstate_fdt_page);
+	kstate_fdt_page = NULL;
+}
+
+/**
+ * kstate_save() - write every registered object into the handover now
+ *
+ * KHO calls this when it builds the handover; tests may call it earlier.
+ * The stream saved before, if any, is discarded first, so the last save
+ * wins.  Memory fields are preserved with KHO.  Without KHO the stream is
+ * written and kept in memory only.  With nothing registered, no stream is
+ * handed over.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or a negative errno (one log line) with no stream handed over.
+ */
+int kstate_save(void)
+{
+	const struct kstate_mem_ops *ops = kstate_ops();
+	phys_addr_t dir = 0;
+	int err;
+
+	mutex_lock(&kstate_save_lock);
+	kstate_writer_destroy(&kstate_saved);
+	kstate_writer_init(&kstate_saved, ops);
+	if (!READ_ONCE(kstate_registry.nr)) {
+		if (IS_ENABLED(CONFIG_KEXEC_HANDOVER))
+			kstate_unpublish();
+		mutex_unlock(&kstate_save_lock);
+		return 0;
+	}
+	err = kstate_write_stream(&kstate_saved, &kstate_registry);
+	if (!err && ops != &kstate_nomem_ops) {
+		err = kstate_writer_publish(&kstate_saved, &dir) ?:
+		      kstate_publish(dir, kstate_saved.size);
+	}
+	if (err) {
+		kstate_writer_destroy(&kstate_saved);
+		if (IS_ENABLED(CONFIG_KEXEC_HANDOVER))
+			kstate_unpublish();
+		pr_err("save failed (%d), no state is handed over\n", err);
+	} else {
+		pr_info("saved %u instances of %u descriptions, %zu bytes\n",
+			kstate_saved.nr_instances, kstate_saved.nr_descs,
+			kstate_saved.size);
+	}
+	mutex_unlock(&kstate_save_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kstate_save);
+
+/* ---- restoring --------------------------------------------------------- */
+
+/**
+ * kstate_restore() - load an object saved by the previous kernel
+ * @desc: the description of the object's type; its name selects the saved
+ *	instances, which may have been saved by another version of it.
+ * @obj: the object.  Fields the saved version lacks keep their values, so
+ *	set defaults first (or in @desc->pre_load).
+ * @instance_id: the id the object was registered with.
+ *
+ * Callable any time after boot, in any order.  The lookup is a binary
+ * search of an index built once.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -ENOENT if nothing was saved for (@desc->name, @instance_id),
+ * or after kstate_finish(); -EALREADY if it was restored already;
+ * -EOPNOTSUPP if it was saved by a version older than @desc->min_version_id
+ * or holds a required field or subsection this kernel does not know;
+ * -EINVAL if the saved data is malformed, with one log line and @obj
+ * unchanged; -ENOMEM.
+ */
+int kstate_restore(const struct kstate_description *desc, void *obj,
+		   u64 instance_id)
+{
+	return kstate_in_restore(&kstate_incoming, desc, obj, instance_id);
+}
+EXPORT_SYMBOL_GPL(kstate_restore);
+
+/**
+ * kstate_finish() - release the stream handed over by the previous kernel
+ *
+ * Frees its pages and its index.  Instances not restored by then are lost.
+ *
+ * Context: Process context; may sleep.
+ */
+void kstate_finish(void)
+{
+	kstate_in_close(&kstate_incoming);
+}
+EXPORT_SYMBOL_GPL(kstate_finish);
+
+/**
+ * kstate_dump() - render a saved stream as YAML-like text
+ * @s: where to write.
+ * @stream: the stream, contiguous.
+ * @size: its length.
+ *
+ * Uses only the tables saved in the stream, so it renders descriptions
+ * this kernel does not know.  Malformed instances are reported inline.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EINVAL if the stream header or tables are unreadable;
+ * -EOVERFLOW if @s filled up; -ENOMEM.
+ */
+int kstate_dump(struct seq_buf *s, const void *stream, size_t size)
+{
+	struct kstate_in *in;
+	int err;
+
+	in = kmalloc(sizeof(*in), GFP_KERNEL);
+	if (!in)
+		return -ENOMEM;
+	kstate_in_init(in);
+	err = kstate_in_open(in, stream, size, &kstate_nomem_ops) ?:
+	      kstate_in_dump(in, s);
+	kstate_in_close(in);
+	kfree(in);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kstate_dump);
+
+/* ---- the next kernel --------------------------------------------------- */
+
+#ifdef CONFIG_KEXEC_HANDOVER
+static void __init kstate_take_handover(void)
+{
+	const void *fdt;
+	struct page *page;
+	phys_addr_t phys;
+	const u64 *dir, *size;
+	int len, err;
+
+	if (kho_retrieve_subtree(KSTATE_FDT_NAME, &phys))
+		return;
+	page = PAGE_ALIGNED(phys) ? kho_restore_pages(phys, 1) : NULL;
+	if (!page) {
+		pr_err("refusing the handover: subtree not preserved\n");
+		kstate_incoming.state = KSTATE_IN_REFUSED;
+		return;
+	}
+	fdt = page_address(page);
+	dir = NULL;
+	size = NULL;
+	if (!fdt_check_header(fdt) && fdt_totalsize(fdt) <= PAGE_SIZE &&
+	    !fdt_node_check_compatible(fdt, 0, KSTATE_FDT_COMPATIBLE)) {
+		dir = fdt_getprop(fdt, 0, KSTATE_FDT_PROP_DIR, &len);
+		if (len != sizeof(*dir))
+			dir = NULL;
+		size = fdt_getprop(fdt, 0, KSTATE_FDT_PROP_SIZE, &len);
+		if (len != sizeof(*size))
+			size = NULL;
+	}
+	if (!dir || !size) {
+		pr_err("refusing the handover: bad subtree\n");
+		kstate_incoming.state = KSTATE_IN_REFUSED;
+		__free_page(page);
+		return;
+	}
+	err = kstate_in_load_pages(&kstate_incoming,
+				   fdt64_to_cpu(get_unaligned(dir)),
+				   fdt64_to_cpu(get_unaligned(size)),
+				   &kstate_kho_ops);
+	__free_page(page);
+	if (!err)
+		pr_info("handover: %u instances of %u descriptions, %zu bytes\n",
+			kstate_incoming.nr_index, kstate_incoming.nr_descs,
+			kstate_incoming.size);
+}
+#else
+static void __init kstate_take_handover(void)
+{
+}
+#endif
+
+/* ---- debugfs ----------------------------------------------------------- */
+
+struct kstate_dump_buf {
+	char *buf;
+	size_t len;
+};
+
+static int kstate_render(struct kstate_dump_buf *db, bool outgoing)
+{
+	struct kstate_writer *w = NULL;
+	size_t size = SZ_64K;
+	struct seq_buf s;
+	void *stream = NULL;
+	int err;
+
+	if (outgoing) {
+		w = kzalloc(sizeof(*w), GFP_KERNEL);
+		if (!w)
+			return -ENOMEM;
+		kstate_writer_init(w, &kstate_nomem_ops);
+		err = kstate_write_stream(w, &kstate_registry);
+		stream = err ? NULL : kstate_writer_linearize(w);
+		if (!err && !stream)
+			err = -ENOMEM;
+		if (err)
+			goto out;
+	}
+	for (;;) {
+		db->buf = kvmalloc(size, GFP_KERNEL);
+		if (!db->buf) {
+			err = -ENOMEM;
+			break;
+		}
+		seq_buf_init(&s, db->buf, size);
+		err = outgoing ? kstate_dump(&s, stream, w->size) :
+				 kstate_in_dump(&kstate_incoming, &s);
+		if (err != -EOVERFLOW || size >= SZ_256M)
+			break;
+		kvfree(db->buf);
+		size *= 4;
+	}
+	if (err) {
+		kvfree(db->buf);
+		db->buf = NULL;
+	} else {
+		db->len = seq_buf_used(&s);
+	}
+out:
+	kvfree(stream);
+	if (w) {
+		kstate_writer_destroy(w);
+		kfree(w);
+	}
+	return err;
+}
+
+static int kstate_dump_open(struct inode *inode, struct file *file)
+{
+	struct kstate_dump_buf *db = kzalloc(sizeof(*db), GFP_KERNEL);
+	int err;
+
+	if (!db)
+		return -ENOMEM;
+	err = kstate_render(db, inode->i_private != NULL);
+	if (err && err != -ENOENT) {
+		kfree(db);
+		return err;
+	}
+	file->private_data = db;
+	return 0;
+}
+
+static ssize_t kstate_dump_read(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct kstate_dump_buf *db = file->private_data;
+
+	return simple_read_from_buffer(ubuf, count, ppos, db->buf, db->len);
+}
+
+static int kstate_dump_release(struct inode *inode, struct file *file)
+{
+	struct kstate_dump_buf *db = file->private_data;
+
+	kvfree(db->buf);
+	kfree(db);
+	return 0;
+}
+
+static const struct file_operations kstate_dump_fops = {
+	.owner = THIS_MODULE,
+	.open = kstate_dump_open,
+	.read = kstate_dump_read,
+	.release = kstate_dump_release,
+	.llseek = default_llseek,
+};
+
+static int __init kstate_init(void)
+{
+	struct dentry *dir;
+
+	kstate_take_handover();
+	dir = debugfs_create_dir("kstate", NULL);
+	debugfs_create_file("incoming", 0400, dir, NULL, &kstate_dump_fops);
+	debugfs_create_file("outgoing", 0400, dir, (void *)1,
+			    &kstate_dump_fops);
+	return 0;
+}
+subsys_initcall(kstate_init);
