@@ -105,28 +105,6 @@ static bool kstate_dump_struct(struct kstate_dumper *dd,
 			       struct kstate_reader *r, u32 sdi, int indent,
 			       int depth);
 
-/* A struct value: le32 length, then its body, at @indent. */
-static bool kstate_dump_sub(struct kstate_dumper *dd, struct kstate_reader *r,
-			    u32 sdi, int indent, int depth)
-{
-	struct kstate_reader sub;
-	u32 len;
-
-	if (!kstate_dget32(dd, r, &len))
-		return false;
-	sub.p = r->p;
-	sub.end = r->p + len;
-	if (!kstate_dget(dd, r, NULL, len))
-		return false;
-	if (!kstate_dump_struct(dd, &sub, sdi, indent, depth + 1))
-		return false;
-	if (sub.p != sub.end) {
-		dd->err = "trailing bytes";
-		return false;
-	}
-	return true;
-}
-
 static bool kstate_dump_elems(struct kstate_dumper *dd,
 			      struct kstate_reader *r,
 			      const struct kstate_sfield *sf, u32 n,
@@ -156,7 +134,7 @@ static bool kstate_dump_elems(struct kstate_dumper *dd,
 	for (i = 0; i < n; i++) {
 		kstate_indent(dd, indent);
 		seq_buf_puts(dd->s, "-\n");
-		if (!kstate_dump_sub(dd, r, sf->desc, indent + 2, depth))
+		if (!kstate_dump_struct(dd, r, sf->desc, indent + 2, depth + 1))
 			return false;
 	}
 	return true;
@@ -188,7 +166,8 @@ static bool kstate_dump_field(struct kstate_dumper *dd,
 		break;
 	case KSTATE_STRUCT:
 		seq_buf_putc(dd->s, '\n');
-		return kstate_dump_sub(dd, r, sf->desc, indent + 2, depth);
+		return kstate_dump_struct(dd, r, sf->desc, indent + 2,
+					  depth + 1);
 	case KSTATE_ARRAY:
 		return kstate_dump_elems(dd, r, sf, sf->count, indent + 2, depth);
 	case KSTATE_VARRAY:
@@ -240,6 +219,8 @@ static bool kstate_dump_struct(struct kstate_dumper *dd,
 	for (i = 0; i < sd->nr_fields; i++)
 		if (!kstate_dump_field(dd, r, &sd->fields[i], indent, depth))
 			return false;
+	if (!sd->nr_subs)
+		return true;
 	if (!kstate_dget(dd, r, &nr, 2))
 		return false;
 	nr = le16_to_cpu((__force __le16)nr);

@@ -1222,7 +1222,7 @@ static void kstate_test_duplicate(struct kunit *test)
 static size_t ks_build_deep(u8 *buf, unsigned int levels)
 {
 	static const char dname[] = "kstate-test,deep";
-	u8 *p = buf + sizeof(struct kstate_stream_hdr), *lens[32];
+	u8 *p = buf + sizeof(struct kstate_stream_hdr);
 	u8 *rec;
 	unsigned int i;
 
@@ -1257,17 +1257,9 @@ static size_t ks_build_deep(u8 *buf, unsigned int levels)
 	put_unaligned_le32(0, p);
 	put_unaligned_le64(1, p + 4);
 	p += 12;
-	for (i = 0; i < levels; i++) {
-		lens[i] = p;
-		p += 4;
-	}
-	for (i = levels; i--; ) {
-		put_unaligned_le16(0, p);	/* no subsections */
-		p += 2;
-		put_unaligned_le32(p - lens[i] - 4, lens[i]);
-	}
-	put_unaligned_le16(0, p);
-	p += 2;
+	/* "next" nests without end and takes no bytes: only depth stops it */
+	for (i = 0; i < levels; i++)
+		*p++ = 0xee;
 	put_unaligned_le32(p - rec - 5, rec + 1);
 
 	put_unaligned_le32(KSTATE_STREAM_MAGIC, buf);

@@ -205,6 +205,9 @@ static bool kstate_parse_field(struct kstate_reader *r, u32 version,
 	case KSTATE_STRUCT:
 		return sf->desc != KSTATE_NO_DESC;
 	case KSTATE_ARRAY: case KSTATE_VARRAY: case KSTATE_PTR:
+		/* so that every struct takes at least one byte */
+		if (sf->kind == KSTATE_ARRAY && !sf->count)
+			return false;
 		if (sf->elem == KSTATE_STRUCT)
 			return sf->desc != KSTATE_NO_DESC;
 		return kstate_kind_is_scalar(sf->elem) &&
@@ -234,6 +237,10 @@ static bool kstate_parse_desc(struct kstate_reader *r, struct kstate_sdesc *sd,
 		return false;
 	if (sd->min_version > sd->version) {
 		*why = "min_version > version";
+		return false;
+	}
+	if (!sd->nr_fields && !sd->nr_subs) {
+		*why = "empty description";
 		return false;
 	}
 	if ((size_t)sd->nr_fields * KSTATE_SFIELD_MIN + sd->nr_subs * 4 >
@@ -760,8 +767,7 @@ static int kstate_load_elems(struct kstate_ld *ld, struct kstate_reader *r,
 			     const struct kstate_field *lf, u8 *dst, u32 n,
 			     int depth)
 {
-	struct kstate_reader sub;
-	u32 i, len;
+	u32 i;
 	int err;
 
 	if ((sf->elem == KSTATE_STRUCT) != (lf->elem == KSTATE_STRUCT))
@@ -770,19 +776,13 @@ static int kstate_load_elems(struct kstate_ld *ld, struct kstate_reader *r,
 				   sf->name_len, sf->name,
 				   kstate_kind_name(sf->elem));
 	if (sf->elem == KSTATE_STRUCT) {
+		/* Each element takes at least a byte: n is bounded by the data. */
 		for (i = 0; i < n; i++) {
-			if (!kstate_get_le32(r, &len) ||
-			    !kstate_get_sub(r, len, &sub))
-				return KSTATE_TRUNC(ld, sf);
-			err = kstate_load_struct(ld, &sub, sf->desc, lf->desc,
+			err = kstate_load_struct(ld, r, sf->desc, lf->desc,
 						 dst ? dst + i * lf->size : NULL,
 						 depth + 1);
 			if (err)
 				return err;
-			if (sub.p != sub.end)
-				return kstate_fail(ld, -EINVAL,
-						   "field %.*s: trailing bytes",
-						   sf->name_len, sf->name);
 		}
 		return 0;
 	}
@@ -809,25 +809,58 @@ static int kstate_load_elems(struct kstate_ld *ld, struct kstate_reader *r,
 }
 
 static int kstate_skip_value(struct kstate_ld *ld, struct kstate_reader *r,
-			     const struct kstate_sfield *sf);
+			     const struct kstate_sfield *sf, int depth);
+
+/* Skip a struct of saved description @sdi, by its table. */
+static int kstate_skip_struct(struct kstate_ld *ld, struct kstate_reader *r,
+			      u32 sdi, int depth)
+{
+	const struct kstate_sdesc *sd = &ld->in->descs[sdi];
+	u32 i, len;
+	u16 nr;
+	int err;
+
+	if (depth > KSTATE_MAX_DEPTH)
+		return kstate_fail(ld, -EINVAL, "nested deeper than %d",
+				   KSTATE_MAX_DEPTH);
+	if (!sd->valid)
+		return kstate_fail(ld, -EINVAL, "invalid table");
+	for (i = 0; i < sd->nr_fields; i++) {
+		err = kstate_skip_value(ld, r, &sd->fields[i], depth);
+		if (err)
+			return err;
+	}
+	if (!sd->nr_subs)
+		return 0;
+	if (!kstate_get_le16(r, &nr))
+		return kstate_fail(ld, -EINVAL, "truncated subsections");
+	for (i = 0; i < nr; i++)
+		if (!kstate_get(r, NULL, 4) || !kstate_get_le32(r, &len) ||
+		    !kstate_get(r, NULL, len))
+			return kstate_fail(ld, -EINVAL, "truncated subsection");
+	return 0;
+}
 
 static int kstate_skip_elems(struct kstate_ld *ld, struct kstate_reader *r,
-			     const struct kstate_sfield *sf, u32 n)
+			     const struct kstate_sfield *sf, u32 n, int depth)
 {
-	u32 i, len;
+	u32 i;
+	int err;
 
 	if (sf->elem != KSTATE_STRUCT)
 		return kstate_get(r, NULL, (u64)n * sf->size) ? 0 :
 		       KSTATE_TRUNC(ld, sf);
-	for (i = 0; i < n; i++)
-		if (!kstate_get_le32(r, &len) || !kstate_get(r, NULL, len))
-			return KSTATE_TRUNC(ld, sf);
+	for (i = 0; i < n; i++) {
+		err = kstate_skip_struct(ld, r, sf->desc, depth + 1);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
 /* Skip a value the loader does not want, checking only its bounds. */
 static int kstate_skip_value(struct kstate_ld *ld, struct kstate_reader *r,
-			     const struct kstate_sfield *sf)
+			     const struct kstate_sfield *sf, int depth)
 {
 	u32 n, len;
 	u8 present;
@@ -835,16 +868,17 @@ static int kstate_skip_value(struct kstate_ld *ld, struct kstate_reader *r,
 	switch (sf->kind) {
 	case KSTATE_U8 ... KSTATE_BOOL:
 		return kstate_get(r, NULL, sf->size) ? 0 : KSTATE_TRUNC(ld, sf);
-	case KSTATE_STRING: case KSTATE_BUFFER:
-	case KSTATE_STRUCT: case KSTATE_CUSTOM:
+	case KSTATE_STRING: case KSTATE_BUFFER: case KSTATE_CUSTOM:
 		return kstate_get_le32(r, &len) && kstate_get(r, NULL, len) ?
 		       0 : KSTATE_TRUNC(ld, sf);
+	case KSTATE_STRUCT:
+		return kstate_skip_struct(ld, r, sf->desc, depth + 1);
 	case KSTATE_ARRAY:
-		return kstate_skip_elems(ld, r, sf, sf->count);
+		return kstate_skip_elems(ld, r, sf, sf->count, depth);
 	case KSTATE_VARRAY:
 		if (!kstate_get_le32(r, &n))
 			return KSTATE_TRUNC(ld, sf);
-		return kstate_skip_elems(ld, r, sf, n);
+		return kstate_skip_elems(ld, r, sf, n, depth);
 	case KSTATE_PTR:
 		if (!kstate_get_u8(r, &present))
 			return KSTATE_TRUNC(ld, sf);
@@ -852,7 +886,7 @@ static int kstate_skip_value(struct kstate_ld *ld, struct kstate_reader *r,
 			return 0;
 		if (!kstate_get_le32(r, &n))
 			return KSTATE_TRUNC(ld, sf);
-		return kstate_skip_elems(ld, r, sf, n);
+		return kstate_skip_elems(ld, r, sf, n, depth);
 	case KSTATE_FOLIO:
 		return kstate_get(r, NULL, 9) ? 0 : KSTATE_TRUNC(ld, sf);
 	case KSTATE_PAGES:
@@ -1001,15 +1035,8 @@ static int kstate_load_field(struct kstate_ld *ld, struct kstate_reader *r,
 		}
 		return 0;
 	case KSTATE_STRUCT:
-		if (!kstate_get_le32(r, &len) || !kstate_get_sub(r, len, &sub))
-			return KSTATE_TRUNC(ld, sf);
-		err = kstate_load_struct(ld, &sub, sf->desc, lf->desc, dst,
-					 depth + 1);
-		if (!err && sub.p != sub.end)
-			err = kstate_fail(ld, -EINVAL,
-					  "field %.*s: trailing bytes",
-					  sf->name_len, sf->name);
-		return err;
+		return kstate_load_struct(ld, r, sf->desc, lf->desc, dst,
+					  depth + 1);
 	case KSTATE_ARRAY:
 		if (sf->count > lf->count)
 			return kstate_fail(ld, -EINVAL,
@@ -1099,8 +1126,8 @@ kstate_find_sub(const struct kstate_description *d,
 }
 
 static int kstate_load_subs(struct kstate_ld *ld, struct kstate_reader *r,
-			    const struct kstate_description *d, void *obj,
-			    int depth)
+			    u32 sdi_parent, const struct kstate_description *d,
+			    void *obj, int depth)
 {
 	const struct kstate_description *ls;
 	struct kstate_reader sub;
@@ -1109,6 +1136,8 @@ static int kstate_load_subs(struct kstate_ld *ld, struct kstate_reader *r,
 	u16 i, nr;
 	int err;
 
+	if (!ld->in->descs[sdi_parent].nr_subs)
+		return 0;
 	if (!kstate_get_le16(r, &nr))
 		return kstate_fail(ld, -EINVAL, "truncated subsections");
 	for (i = 0; i < nr; i++) {
@@ -1177,16 +1206,16 @@ static int kstate_load_struct(struct kstate_ld *ld, struct kstate_reader *r,
 				return kstate_fail(ld, -EOPNOTSUPP,
 						   "unknown required field %.*s",
 						   sf->name_len, sf->name);
-			err = kstate_skip_value(ld, r, sf);
+			err = kstate_skip_value(ld, r, sf, depth);
 		} else if (lf->rule == KSTATE_DEPRECATED) {
-			err = kstate_skip_value(ld, r, sf);
+			err = kstate_skip_value(ld, r, sf, depth);
 		} else {
 			err = kstate_load_field(ld, r, sf, lf, obj, depth);
 		}
 		if (err)
 			return err;
 	}
-	err = kstate_load_subs(ld, r, d, obj, depth);
+	err = kstate_load_subs(ld, r, sdi, d, obj, depth);
 	if (err)
 		return err;
 	/* Length fields end up matching what was loaded, whatever the order. */

@@ -188,6 +188,7 @@ static int kstate_check_desc(const struct kstate_description *d, int depth)
 {
 	const struct kstate_description * const *sub;
 	const struct kstate_field *f;
+	unsigned int saved = 0;
 	int err;
 
 	if (depth > KSTATE_MAX_DEPTH)
@@ -204,7 +205,10 @@ static int kstate_check_desc(const struct kstate_description *d, int depth)
 		err = kstate_check_field(d, f, depth);
 		if (err)
 			return err;
+		saved += f->rule != KSTATE_DEPRECATED;
 	}
+	if (!saved)
+		return kstate_bad(d, NULL, "no field is saved");
 	for (sub = d->subsections; sub && *sub; sub++) {
 		if (sub - d->subsections >= U16_MAX)
 			return kstate_bad(d, NULL, "too many subsections");

@@ -7,7 +7,8 @@
  * are known only after a value is written are reserved and patched in
  * place.  The tables of every description in use come first, once, then the
  * instances; an instance holds only values, in table order, so its overhead
- * is its record header and the length of each variable-sized value.
+ * is its record header and the length of each variable-sized value; a
+ * nested struct costs nothing beyond its fields.
  *
  * Publishing writes the directory pages and preserves every page through
  * the writer's kstate_mem_ops.  Destroying the writer undoes all of it,
@@ -283,7 +284,6 @@ static int kstate_write_scalar(struct kstate_writer *w, const void *p,
 static int kstate_write_elems(struct kstate_writer *w,
 			      const struct kstate_field *f, const u8 *p, u32 n)
 {
-	size_t pos;
 	u32 i;
 	int err = 0;
 
@@ -294,11 +294,8 @@ static int kstate_write_elems(struct kstate_writer *w,
 			err = kstate_write_scalar(w, p + i * f->size, f->size);
 		return err;
 	}
-	for (i = 0; i < n && !err; i++) {
-		err = kstate_reserve32(w, &pos) ?:
-		      kstate_write_struct(w, f->desc, p + i * f->size) ?:
-		      kstate_close32(w, pos);
-	}
+	for (i = 0; i < n && !err; i++)
+		err = kstate_write_struct(w, f->desc, p + i * f->size);
 	return err;
 }
 
@@ -327,9 +324,7 @@ static int kstate_write_field(struct kstate_writer *w,
 	case KSTATE_BUFFER:
 		return kstate_put_le32(w, f->size) ?: kstate_write(w, p, f->size);
 	case KSTATE_STRUCT:
-		return kstate_reserve32(w, &pos) ?:
-		       kstate_write_struct(w, f->desc, p) ?:
-		       kstate_close32(w, pos);
+		return kstate_write_struct(w, f->desc, p);
 	case KSTATE_ARRAY:
 		return kstate_write_elems(w, f, p, f->count);
 	case KSTATE_VARRAY:
@@ -386,7 +381,10 @@ static int kstate_write_field(struct kstate_writer *w,
 	}
 }
 
-/* Field values, then the subsections that are needed. */
+/*
+ * Field values, then the subsections that are needed.  A struct carries no
+ * length: the saved table says how to read (and skip) it.
+ */
 static int kstate_write_struct(struct kstate_writer *w,
 			       const struct kstate_description *d,
 			       const void *obj)
@@ -413,8 +411,10 @@ static int kstate_write_struct(struct kstate_writer *w,
 		if (f->rule != KSTATE_DEPRECATED)
 			err = kstate_write_field(w, f, obj);
 	}
+	/* The count of subsections is there only if the table lists some. */
 	npos = w->size;
-	err = err ?: kstate_put_le16(w, 0);
+	if (d->subsections && *d->subsections)
+		err = err ?: kstate_put_le16(w, 0);
 	for (sub = d->subsections; !err && sub && *sub; sub++) {
 		if ((*sub)->needed && !(*sub)->needed(obj))
 			continue;

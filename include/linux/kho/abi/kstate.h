@@ -33,23 +33,27 @@
  *			      le32 version; le32 size; le32 count;
  *			      le32 desc (KSTATE_NO_DESC or a number) }
  *		nr_subsections x le32 desc
- *	INST	le32 desc; le64 instance id; value of each field in table
- *		order; le16 nr; nr x { le32 desc; le32 length; the values of
- *		that subsection's fields }
+ *	INST	le32 desc; le64 instance id; a struct of desc
  *
- * where str is a le16 length and that many bytes, without a NUL.  Values:
+ * where str is a le16 length and that many bytes, without a NUL, and a
+ * struct of a description is the value of each of its fields in table
+ * order, then, only if its table lists subsections, le16 nr and nr times
+ * { le32 desc; le32 length; a struct of that subsection's description }.
+ * Values:
  *
  *	scalars		size bytes (bool: one byte, 0 or 1)
  *	STRING		le32 length, bytes (length < size)
  *	BUFFER, CUSTOM	le32 length, bytes
- *	STRUCT		le32 length, the values of the fields of desc
- *	ARRAY		count elements
+ *	STRUCT		a struct of desc (no length: the table has it)
+ *	ARRAY		count elements (count >= 1)
  *	VARRAY		le32 n (<= count), n elements
  *	PTR		u8 present; if 1: le32 n (<= count), n elements
  *	FOLIO		le64 physical address (0: NULL), u8 order
  *	PAGES		le64 physical address (0: NULL), le32 pages
  *
- * An element is a scalar value, or a STRUCT value for struct elements.
+ * An element is a scalar value, or a struct of desc for struct elements.
+ * A description has at least one field or subsection, so every struct
+ * takes at least one byte and element counts are bounded by the data.
  */
 #ifndef _LINUX_KHO_ABI_KSTATE_H
 #define _LINUX_KHO_ABI_KSTATE_H
