@@ -152,6 +152,7 @@ enum {
  * @nr_descs: number of them.
  * @index: instances sorted by (description, id).
  * @nr_index: number of them.
+ * @cap_index: room in @index.
  * @state: one of KSTATE_IN_*.
  * @checked: the description validated last.
  */
@@ -167,6 +168,7 @@ struct kstate_in {
 	u32 nr_descs;
 	struct kstate_sinst *index;
 	u32 nr_index;
+	unsigned int cap_index;
 	int state;
 	const struct kstate_description *checked;
 };

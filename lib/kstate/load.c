@@ -347,6 +347,11 @@ static void kstate_index_instances(struct kstate_in *in,
 			       rec - in->data);
 			break;
 		}
+		if (kstate_grow((void **)&in->index, in->nr_index,
+				&in->cap_index, sizeof(*in->index))) {
+			pr_err_ratelimited("stream: out of memory for the index\n");
+			break;
+		}
 		inst = &in->index[in->nr_index++];
 		inst->desc = get_unaligned_le32(r->p);
 		inst->id = get_unaligned_le64(r->p + 4);
@@ -399,6 +404,7 @@ static void kstate_in_free_tables(struct kstate_in *in)
 	in->index = NULL;
 	in->nr_descs = 0;
 	in->nr_index = 0;
+	in->cap_index = 0;
 }
 
 /**
@@ -437,8 +443,11 @@ int kstate_in_open(struct kstate_in *in, const void *data, size_t size,
 		goto refuse;
 	in->descs = kvcalloc(max(nr_descs, 1U), sizeof(*in->descs),
 			     GFP_KERNEL);
-	in->index = kvcalloc(max_t(size_t, size / (KSTATE_REC_HDR_SIZE + 12), 1),
-			     sizeof(*in->index), GFP_KERNEL);
+	/* The header's count is a hint; the index grows if it lied. */
+	in->cap_index = clamp_t(size_t, le32_to_cpu(hdr->nr_instances), 1,
+				size / (KSTATE_REC_HDR_SIZE + 12) + 1);
+	in->index = kvmalloc_array(in->cap_index, sizeof(*in->index),
+				   GFP_KERNEL);
 	if (!in->descs || !in->index) {
 		kstate_in_free_tables(in);
 		in->state = KSTATE_IN_NONE;
