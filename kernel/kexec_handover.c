@@ -1216,7 +1216,8 @@ static int kho_write_root_fdt(phys_addr_t mem_map)
  * kho_finalize() - write the handover just before the jump
  *
  * Lets KSTATE save its stream (kstate_save()), then serializes the tracker
- * and writes the root FDT.  From then on the outgoing state is frozen: preserve and subtree calls fail with -EBUSY.
+ * and writes the root FDT.  From then on the outgoing state is frozen:
+ * preserve and subtree calls fail with -EBUSY.
  *
  * Context: Process context, kernel_kexec().
  * Return: 0 on success (or with KHO off); a negative errno, in which case

@@ -171,104 +171,122 @@ struct kstate_description {
 #define KSTATE_NAME_MAX		64	/* description and field names */
 #define KSTATE_MAX_DEPTH	8	/* nested structs, pointers, subsections */
 
-/* Builds a compile error if @_s.@_m is not of type @_t. */
-#define __KSTATE_TYPECHECK(_s, _m, _t)					\
-	BUILD_BUG_ON_ZERO(!__same_type(((_s *)0)->_m, _t))
+/*
+ * The helpers take the member last, as a variadic argument, so that it is
+ * named once: .name, .offset and .size of @type's member, checked to be of
+ * type @t by __KSTATE_TYPED(), or of an array member by __KSTATE_ARRAY_AT().
+ */
+#define __KSTATE_AT(type, ...)						\
+	.name = #__VA_ARGS__, .offset = offsetof(type, __VA_ARGS__),	\
+	.size = sizeof_field(type, __VA_ARGS__)
+#define __KSTATE_TYPED(t, type, ...)					\
+	.name = #__VA_ARGS__, .offset = offsetof(type, __VA_ARGS__),	\
+	.size = sizeof_field(type, __VA_ARGS__) +			\
+		BUILD_BUG_ON_ZERO(!__same_type(((type *)0)->__VA_ARGS__, t))
+#define __KSTATE_ARRAY_AT(type, ...)					\
+	.name = #__VA_ARGS__, .offset = offsetof(type, __VA_ARGS__),	\
+	.size = sizeof_field(type, __VA_ARGS__[0]),			\
+	.count = ARRAY_SIZE(((type *)0)->__VA_ARGS__)
+#define __KSTATE_PTR_AT(type, ...)					\
+	.name = #__VA_ARGS__, .offset = offsetof(type, __VA_ARGS__),	\
+	.size = sizeof(*((type *)0)->__VA_ARGS__)
+#define __KSTATE_LEN(type, ...)						\
+	.len_offset = offsetof(type, __VA_ARGS__),			\
+	.len_size = sizeof_field(type, __VA_ARGS__)
 
-#define __KSTATE_FIELD(_s, _m, _kind, _ver)				\
-	.name = #_m, .kind = (_kind), .version_id = (_ver),		\
-	.offset = offsetof(_s, _m), .size = sizeof_field(_s, _m)
-
-/* Scalars of struct @_s, member @_m, added in version @_ver. */
-#define KSTATE_SCALAR(_s, _m, _kind, _t, _ver)				\
-	{ __KSTATE_FIELD(_s, _m, _kind, _ver) +				\
-	  __KSTATE_TYPECHECK(_s, _m, _t) }
-#define KSTATE_U8(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U8, u8, _ver)
-#define KSTATE_U16(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U16, u16, _ver)
-#define KSTATE_U32(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U32, u32, _ver)
-#define KSTATE_U64(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_U64, u64, _ver)
-#define KSTATE_S8(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S8, s8, _ver)
-#define KSTATE_S16(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S16, s16, _ver)
-#define KSTATE_S32(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S32, s32, _ver)
-#define KSTATE_S64(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_S64, s64, _ver)
-#define KSTATE_BOOL(_s, _m, _ver)	KSTATE_SCALAR(_s, _m, KSTATE_BOOL, bool, _ver)
+/* A scalar @_m of struct @type, of C type @_t, added in version @_ver. */
+#define KSTATE_SCALAR(type, _m, _kind, _t, _ver)			\
+	{ __KSTATE_TYPED(_t, type, _m), .kind = (_kind),		\
+	  .version_id = (_ver) }
+#define KSTATE_U8(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_U8, u8, _ver)
+#define KSTATE_U16(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_U16, u16, _ver)
+#define KSTATE_U32(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_U32, u32, _ver)
+#define KSTATE_U64(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_U64, u64, _ver)
+#define KSTATE_S8(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_S8, s8, _ver)
+#define KSTATE_S16(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_S16, s16, _ver)
+#define KSTATE_S32(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_S32, s32, _ver)
+#define KSTATE_S64(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_S64, s64, _ver)
+#define KSTATE_BOOL(type, _m, _ver)					\
+	KSTATE_SCALAR(type, _m, KSTATE_BOOL, bool, _ver)
 
 /* A scalar with a rule, e.g. KSTATE_MUST_EQUAL. */
-#define KSTATE_SCALAR_RULE(_s, _m, _kind, _t, _ver, _rule)		\
-	{ __KSTATE_FIELD(_s, _m, _kind, _ver) +				\
-	  __KSTATE_TYPECHECK(_s, _m, _t), .rule = (_rule) }
+#define KSTATE_SCALAR_RULE(type, _m, _kind, _t, _ver, _rule)		\
+	{ __KSTATE_TYPED(_t, type, _m), .kind = (_kind),		\
+	  .version_id = (_ver), .rule = (_rule) }
 
 /* char @_m[N]: a NUL-terminated string of at most N - 1 bytes. */
-#define KSTATE_STRING(_s, _m, _ver)					\
-	{ __KSTATE_FIELD(_s, _m, KSTATE_STRING, _ver) }
+#define KSTATE_STRING(type, _m, _ver)				\
+	{ __KSTATE_AT(type, _m), .kind = KSTATE_STRING,		\
+	  .version_id = (_ver) }
 
 /* u8 @_m[N] or any opaque object: saved as bytes. */
-#define KSTATE_BUFFER(_s, _m, _ver)					\
-	{ __KSTATE_FIELD(_s, _m, KSTATE_BUFFER, _ver) }
+#define KSTATE_BUFFER(type, _m, _ver)				\
+	{ __KSTATE_AT(type, _m), .kind = KSTATE_BUFFER,		\
+	  .version_id = (_ver) }
 
 /* A fixed array of scalars of kind @_elem. */
-#define KSTATE_ARRAY(_s, _m, _elem, _ver)				\
-	{ .name = #_m, .kind = KSTATE_ARRAY, .elem = (_elem),		\
-	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
-	  .size = sizeof_field(_s, _m[0]),				\
-	  .count = ARRAY_SIZE(((_s *)0)->_m) }
+#define KSTATE_ARRAY(type, _m, _elem, _ver)				\
+	{ __KSTATE_ARRAY_AT(type, _m), .kind = KSTATE_ARRAY,	\
+	  .elem = (_elem), .version_id = (_ver) }
 
 /* A fixed array of structs described by @_desc. */
-#define KSTATE_STRUCT_ARRAY(_s, _m, _desc, _ver)			\
-	{ .name = #_m, .kind = KSTATE_ARRAY, .elem = KSTATE_STRUCT,	\
-	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
-	  .size = sizeof_field(_s, _m[0]),				\
-	  .count = ARRAY_SIZE(((_s *)0)->_m), .desc = (_desc) }
+#define KSTATE_STRUCT_ARRAY(type, _m, _desc, _ver)			\
+	{ __KSTATE_ARRAY_AT(type, _m), .kind = KSTATE_ARRAY,	\
+	  .elem = KSTATE_STRUCT, .desc = (_desc), .version_id = (_ver) }
 
-/* An in-place array whose used length is member @_len of the same struct. */
-#define KSTATE_VARRAY(_s, _m, _len, _elem, _desc, _ver)		\
-	{ .name = #_m, .kind = KSTATE_VARRAY, .elem = (_elem),		\
-	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
-	  .size = sizeof_field(_s, _m[0]),				\
-	  .count = ARRAY_SIZE(((_s *)0)->_m),				\
-	  .len_offset = offsetof(_s, _len),				\
-	  .len_size = sizeof_field(_s, _len), .desc = (_desc) }
+/*
+ * An in-place array of kind @_elem (structs: KSTATE_STRUCT and @_desc) whose
+ * used length is member @_len of the same struct.
+ */
+#define KSTATE_VARRAY(type, _m, _len, _elem, _desc, _ver)		\
+	{ __KSTATE_ARRAY_AT(type, _m), __KSTATE_LEN(type, _len),	\
+	  .kind = KSTATE_VARRAY, .elem = (_elem), .desc = (_desc),	\
+	  .version_id = (_ver) }
 
 /* A nested struct described by @_desc. */
-#define KSTATE_STRUCT(_s, _m, _desc, _ver)				\
-	{ __KSTATE_FIELD(_s, _m, KSTATE_STRUCT, _ver), .desc = (_desc) }
+#define KSTATE_STRUCT(type, _m, _desc, _ver)				\
+	{ __KSTATE_AT(type, _m), .kind = KSTATE_STRUCT,		\
+	  .desc = (_desc), .version_id = (_ver) }
 
 /* A pointer to one struct described by @_desc; allocated on load if NULL. */
-#define KSTATE_PTR_STRUCT(_s, _m, _desc, _ver)				\
-	{ .name = #_m, .kind = KSTATE_PTR, .elem = KSTATE_STRUCT,	\
-	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
-	  .size = sizeof(*((_s *)0)->_m), .count = 1, .alloc = true,	\
-	  .desc = (_desc) }
+#define KSTATE_PTR_STRUCT(type, _m, _desc, _ver)			\
+	{ __KSTATE_PTR_AT(type, _m), .kind = KSTATE_PTR,		\
+	  .elem = KSTATE_STRUCT, .count = 1, .alloc = true,		\
+	  .desc = (_desc), .version_id = (_ver) }
 
 /*
  * A pointer to an array of scalars of kind @_elem (@_desc NULL) or of
  * structs (@_elem KSTATE_STRUCT), whose length is member @_len, at most
  * @_max; allocated on load if NULL.
  */
-#define KSTATE_PTR_VARRAY(_s, _m, _len, _max, _elem, _desc, _ver)	\
-	{ .name = #_m, .kind = KSTATE_PTR, .elem = (_elem),		\
-	  .version_id = (_ver), .offset = offsetof(_s, _m),		\
-	  .size = sizeof(*((_s *)0)->_m), .count = (_max),		\
-	  .len_offset = offsetof(_s, _len),				\
-	  .len_size = sizeof_field(_s, _len), .alloc = true,		\
-	  .desc = (_desc) }
+#define KSTATE_PTR_VARRAY(type, _m, _len, _max, _elem, _desc, _ver)	\
+	{ __KSTATE_PTR_AT(type, _m), __KSTATE_LEN(type, _len),	\
+	  .kind = KSTATE_PTR, .elem = (_elem), .count = (_max),		\
+	  .alloc = true, .desc = (_desc), .version_id = (_ver) }
 
 /* struct folio *@_m: the folio is preserved and restored. */
-#define KSTATE_FOLIO(_s, _m, _ver)					\
-	{ __KSTATE_FIELD(_s, _m, KSTATE_FOLIO, _ver) +			\
-	  __KSTATE_TYPECHECK(_s, _m, struct folio *) }
+#define KSTATE_FOLIO(type, _m, _ver)					\
+	{ __KSTATE_TYPED(struct folio *, type, _m),			\
+	  .kind = KSTATE_FOLIO, .version_id = (_ver) }
 
 /* struct page *@_m: member @_len pages, at most @_max, preserved. */
-#define KSTATE_PAGES(_s, _m, _len, _max, _ver)				\
-	{ __KSTATE_FIELD(_s, _m, KSTATE_PAGES, _ver) +			\
-	  __KSTATE_TYPECHECK(_s, _m, struct page *), .count = (_max),	\
-	  .len_offset = offsetof(_s, _len),				\
-	  .len_size = sizeof_field(_s, _len) }
+#define KSTATE_PAGES(type, _m, _len, _max, _ver)			\
+	{ __KSTATE_TYPED(struct page *, type, _m),			\
+	  __KSTATE_LEN(type, _len), .kind = KSTATE_PAGES,		\
+	  .count = (_max), .version_id = (_ver) }
 
 /* Saved and loaded by @_save and @_load. */
-#define KSTATE_CUSTOM(_s, _m, _save, _load, _ver)			\
-	{ __KSTATE_FIELD(_s, _m, KSTATE_CUSTOM, _ver),			\
-	  .save = (_save), .load = (_load) }
+#define KSTATE_CUSTOM(type, _m, _save, _load, _ver)			\
+	{ __KSTATE_AT(type, _m), .kind = KSTATE_CUSTOM,		\
+	  .save = (_save), .load = (_load), .version_id = (_ver) }
 
 /* A field that older versions saved and this one skips. */
 #define KSTATE_DEPRECATED_FIELD(_name)					\

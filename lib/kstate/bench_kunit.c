@@ -407,9 +407,9 @@ static bool kb_u64(const void *fdt, int node, const char *name, u64 *v)
 
 /* Narrow fields through a u32, as a hand-written loader would. */
 #define KB_G32(name, field)						\
-	(ok = ok && kb_u32(fdt, node, name, &v) && ((field) = v, true))
+	(ok = ok && kb_u32(fdt, node, name, &v) && (((field) = v), true))
 #define KB_G64(name, field)						\
-	(ok = ok && kb_u64(fdt, node, name, &field))
+	(ok = ok && kb_u64(fdt, node, name, &(field)))
 
 static bool kb_fdt_load_one(const void *fdt, int dnode, struct kb_dev *d)
 {
@@ -656,6 +656,7 @@ static struct kunit_suite kstate_bench_suite = {
 	.name = "kstate_bench",
 	.test_cases = kstate_bench_cases,
 };
+
 kunit_test_suite(kstate_bench_suite);
 
 MODULE_DESCRIPTION("KUnit benchmark of KSTATE against FDT properties");

@@ -30,6 +30,7 @@ static struct kstate_out kstate_registry = {
 	.entries = LIST_HEAD_INIT(kstate_registry.entries),
 	.names = LIST_HEAD_INIT(kstate_registry.names),
 };
+
 static struct kstate_in kstate_incoming = {
 	.lock = __MUTEX_INITIALIZER(kstate_incoming.lock),
 };
@@ -427,7 +428,7 @@ static int kstate_dump_open(struct inode *inode, struct file *file)
 
 	if (!db)
 		return -ENOMEM;
-	err = kstate_render(db, inode->i_private != NULL);
+	err = kstate_render(db, !!inode->i_private);
 	if (err && err != -ENOENT) {
 		kfree(db);
 		return err;

@@ -311,9 +311,10 @@ int kstate_in_dump(struct kstate_in *in, struct seq_buf *s)
 		mutex_unlock(&in->lock);
 		return -ENOENT;
 	}
-	seq_buf_printf(s, "stream:\n  version: %u\n  size: %zu\n  descriptions: %u\n  instances: %u\n",
-		       KSTATE_STREAM_VERSION, in->size, in->nr_descs,
-		       in->nr_index);
+	seq_buf_printf(s, "stream:\n  version: %u\n  size: %zu\n",
+		       KSTATE_STREAM_VERSION, in->size);
+	seq_buf_printf(s, "  descriptions: %u\n  instances: %u\n",
+		       in->nr_descs, in->nr_index);
 	seq_buf_puts(s, "descriptions:\n");
 	for (i = 0; i < in->nr_descs; i++)
 		kstate_dump_table(&dd, &in->descs[i]);

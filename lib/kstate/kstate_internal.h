@@ -53,7 +53,7 @@ extern const struct kstate_mem_ops kstate_nomem_ops;
  * and the descriptions they use, by name.
  */
 struct kstate_out {
-	struct mutex lock;
+	struct mutex lock;		/* protects all of it */
 	struct list_head entries;
 	struct list_head names;
 	struct hlist_head hash[1 << KSTATE_OUT_HASH_BITS];
@@ -157,7 +157,7 @@ enum {
  * @checked: the description validated last.
  */
 struct kstate_in {
-	struct mutex lock;
+	struct mutex lock;		/* serializes restores and dumps */
 	const struct kstate_mem_ops *ops;
 	const u8 *data;
 	size_t size;

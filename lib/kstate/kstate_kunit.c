@@ -1321,8 +1321,9 @@ static void kstate_test_page_list(struct kunit *test)
 
 	/* a size beyond the page list */
 	kstate_in_init(&in);
-	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_load_pages(&in, dir,
-				s->w.size + PAGE_SIZE, &stub_ops));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			kstate_in_load_pages(&in, dir, s->w.size + PAGE_SIZE,
+					     &stub_ops));
 	kstate_in_close(&in);
 	/* refused loads release what they claimed: publish again */
 	kstate_writer_destroy(&s->w);
@@ -1573,6 +1574,7 @@ static struct kunit_suite kstate_test_suite = {
 	.name = "kstate",
 	.test_cases = kstate_test_cases,
 };
+
 kunit_test_suite(kstate_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for KSTATE");

@@ -19,6 +19,9 @@
  */
 #define pr_fmt(fmt) "kstate: " fmt
 
+/* Untrusted input must not flood the log. */
+#define kstate_err(fmt, ...) pr_err_ratelimited(fmt, ##__VA_ARGS__)
+
 #include <kunit/visibility.h>
 #include <linux/bsearch.h>
 #include <linux/io.h>
@@ -147,9 +150,12 @@ static bool kstate_get_sub(struct kstate_reader *r, size_t len,
 
 static bool kstate_get_str(struct kstate_reader *r, const char **s, u16 *len)
 {
-	if (!kstate_get_le16(r, len) || !kstate_name_ok((const char *)r->p,
-							 min_t(size_t, *len,
-							       r->end - r->p)))
+	size_t left;
+
+	if (!kstate_get_le16(r, len))
+		return false;
+	left = r->end - r->p;
+	if (!kstate_name_ok((const char *)r->p, min_t(size_t, *len, left)))
 		return false;
 	*s = (const char *)r->p;
 	return kstate_get(r, NULL, *len);
@@ -295,12 +301,15 @@ static void kstate_check_refs(struct kstate_in *in)
 			struct kstate_sdesc *o = &in->descs[j];
 
 			if (o->name && o->name_len == sd->name_len &&
-			    !memcmp(o->name, sd->name, sd->name_len))
-				o->valid = sd->valid = false;
+			    !memcmp(o->name, sd->name, sd->name_len)) {
+				o->valid = false;
+				sd->valid = false;
+			}
 		}
 		if (!sd->valid)
-			pr_err_ratelimited("stream: description %u (\"%.*s\") is invalid\n", i,
-			       sd->name ? sd->name_len : 0, sd->name ?: "");
+			kstate_err("stream: description %u (\"%.*s\") is invalid\n",
+				   i, sd->name ? sd->name_len : 0,
+				   sd->name ?: "");
 	}
 }
 
@@ -327,29 +336,29 @@ static void kstate_index_instances(struct kstate_in *in,
 		size_t left;
 
 		if (!kstate_get_u8(r, &tag) || !kstate_get_le32(r, &len)) {
-			pr_err_ratelimited("stream: truncated record at %zu\n",
-			       rec - in->data);
+			kstate_err("stream: truncated record at %zu\n",
+				   rec - in->data);
 			break;
 		}
 		if (tag != KSTATE_REC_INST) {
-			pr_err_ratelimited("stream: unexpected record %u at %zu\n", tag,
-			       rec - in->data);
+			kstate_err("stream: unexpected record %u at %zu\n",
+				   tag, rec - in->data);
 			break;
 		}
 		left = r->end - r->p;
 		if (len < 12 && len <= left) {
-			pr_err_ratelimited("stream: short instance at %zu\n", rec - in->data);
+			kstate_err("stream: short instance at %zu\n", rec - in->data);
 			r->p += len;
 			continue;
 		}
 		if (left < 12) {
-			pr_err_ratelimited("stream: truncated instance at %zu\n",
-			       rec - in->data);
+			kstate_err("stream: truncated instance at %zu\n",
+				   rec - in->data);
 			break;
 		}
 		if (kstate_grow((void **)&in->index, in->nr_index,
 				&in->cap_index, sizeof(*in->index))) {
-			pr_err_ratelimited("stream: out of memory for the index\n");
+			kstate_err("stream: out of memory for the index\n");
 			break;
 		}
 		inst = &in->index[in->nr_index++];
@@ -359,7 +368,7 @@ static void kstate_index_instances(struct kstate_in *in,
 		inst->state = KSTATE_INST_NEW;
 		if (len > left) {
 			/* Still indexed, so that its restore says why it fails. */
-			pr_err_ratelimited("stream: instance %llu truncated\n", inst->id);
+			kstate_err("stream: instance %llu truncated\n", inst->id);
 			inst->len = 0;
 			inst->state = KSTATE_INST_BAD;
 			break;
@@ -367,8 +376,8 @@ static void kstate_index_instances(struct kstate_in *in,
 		inst->len = len - 12;
 		r->p += len;
 		if (inst->desc >= in->nr_descs) {
-			pr_err_ratelimited("stream: instance %llu has no description\n",
-			       inst->id);
+			kstate_err("stream: instance %llu has no description\n",
+				   inst->id);
 			in->nr_index--;
 		}
 	}
@@ -464,14 +473,14 @@ int kstate_in_open(struct kstate_in *in, const void *data, size_t size,
 			goto refuse;
 		sd->valid = kstate_parse_desc(&body, sd, &why);
 		if (!sd->valid)
-			pr_err_ratelimited("stream: description %u: %s\n", i, why);
+			kstate_err("stream: description %u: %s\n", i, why);
 	}
 	kstate_check_refs(in);
 	kstate_index_instances(in, &r);
 	in->state = KSTATE_IN_OPEN;
 	return 0;
 refuse:
-	pr_err_ratelimited("refusing the stream: %s\n", why);
+	kstate_err("refusing the stream: %s\n", why);
 	kstate_in_free_tables(in);
 	return -EINVAL;
 }
@@ -587,7 +596,7 @@ fail:
 	kvfree(dirs);
 	kvfree(pages);
 refuse:
-	pr_err_ratelimited("refusing the stream: %s\n", why);
+	kstate_err("refusing the stream: %s\n", why);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(kstate_in_load_pages);
@@ -625,7 +634,6 @@ struct kstate_undo {
 	void *mem;		/* with this allocation */
 };
 
-
 struct kstate_len {
 	void *field;		/* a length field */
 	u8 size;
@@ -657,9 +665,11 @@ static __printf(3, 4) int kstate_fail(struct kstate_ld *ld, int err,
 	return ld->err;
 }
 
-#define KSTATE_TRUNC(ld, sf) \
-	kstate_fail(ld, -EINVAL, "field %.*s: truncated", (sf)->name_len, \
-		    (sf)->name)
+static int kstate_trunc(struct kstate_ld *ld, const struct kstate_sfield *sf)
+{
+	return kstate_fail(ld, -EINVAL, "field %.*s: truncated", sf->name_len,
+			   sf->name);
+}
 
 static void kstate_set_uint(void *p, unsigned int size, u64 v)
 {
@@ -729,7 +739,7 @@ static int kstate_load_scalar(struct kstate_ld *ld, struct kstate_reader *r,
 	u64 v;
 
 	if (!kstate_get(r, buf, ssize))
-		return KSTATE_TRUNC(ld, sf);
+		return kstate_trunc(ld, sf);
 	v = get_unaligned_le64(buf);
 	if (skind == KSTATE_BOOL || lkind == KSTATE_BOOL) {
 		if (skind != lkind)
@@ -779,7 +789,10 @@ static int kstate_load_elems(struct kstate_ld *ld, struct kstate_reader *r,
 	u32 i;
 	int err;
 
-	if ((sf->elem == KSTATE_STRUCT) != (lf->elem == KSTATE_STRUCT))
+	bool sstruct = sf->elem == KSTATE_STRUCT;
+	bool lstruct = lf->elem == KSTATE_STRUCT;
+
+	if (sstruct != lstruct)
 		return kstate_fail(ld, -EINVAL,
 				   "field %.*s: saved elements of kind %s",
 				   sf->name_len, sf->name,
@@ -801,7 +814,7 @@ static int kstate_load_elems(struct kstate_ld *ld, struct kstate_reader *r,
 		size_t bytes = (size_t)n * sf->size;
 
 		if (bytes > (size_t)(r->end - r->p))
-			return KSTATE_TRUNC(ld, sf);
+			return kstate_trunc(ld, sf);
 		if (dst && !ld->dry)
 			memcpy(dst, r->p, bytes);
 		r->p += bytes;
@@ -858,7 +871,7 @@ static int kstate_skip_elems(struct kstate_ld *ld, struct kstate_reader *r,
 
 	if (sf->elem != KSTATE_STRUCT)
 		return kstate_get(r, NULL, (u64)n * sf->size) ? 0 :
-		       KSTATE_TRUNC(ld, sf);
+		       kstate_trunc(ld, sf);
 	for (i = 0; i < n; i++) {
 		err = kstate_skip_struct(ld, r, sf->desc, depth + 1);
 		if (err)
@@ -876,30 +889,30 @@ static int kstate_skip_value(struct kstate_ld *ld, struct kstate_reader *r,
 
 	switch (sf->kind) {
 	case KSTATE_U8 ... KSTATE_BOOL:
-		return kstate_get(r, NULL, sf->size) ? 0 : KSTATE_TRUNC(ld, sf);
+		return kstate_get(r, NULL, sf->size) ? 0 : kstate_trunc(ld, sf);
 	case KSTATE_STRING: case KSTATE_BUFFER: case KSTATE_CUSTOM:
 		return kstate_get_le32(r, &len) && kstate_get(r, NULL, len) ?
-		       0 : KSTATE_TRUNC(ld, sf);
+		       0 : kstate_trunc(ld, sf);
 	case KSTATE_STRUCT:
 		return kstate_skip_struct(ld, r, sf->desc, depth + 1);
 	case KSTATE_ARRAY:
 		return kstate_skip_elems(ld, r, sf, sf->count, depth);
 	case KSTATE_VARRAY:
 		if (!kstate_get_le32(r, &n))
-			return KSTATE_TRUNC(ld, sf);
+			return kstate_trunc(ld, sf);
 		return kstate_skip_elems(ld, r, sf, n, depth);
 	case KSTATE_PTR:
 		if (!kstate_get_u8(r, &present))
-			return KSTATE_TRUNC(ld, sf);
+			return kstate_trunc(ld, sf);
 		if (!present)
 			return 0;
 		if (!kstate_get_le32(r, &n))
-			return KSTATE_TRUNC(ld, sf);
+			return kstate_trunc(ld, sf);
 		return kstate_skip_elems(ld, r, sf, n, depth);
 	case KSTATE_FOLIO:
-		return kstate_get(r, NULL, 9) ? 0 : KSTATE_TRUNC(ld, sf);
+		return kstate_get(r, NULL, 9) ? 0 : kstate_trunc(ld, sf);
 	case KSTATE_PAGES:
-		return kstate_get(r, NULL, 12) ? 0 : KSTATE_TRUNC(ld, sf);
+		return kstate_get(r, NULL, 12) ? 0 : kstate_trunc(ld, sf);
 	default:
 		return kstate_fail(ld, -EINVAL, "unknown kind");
 	}
@@ -933,7 +946,7 @@ static int kstate_load_ptr(struct kstate_ld *ld, struct kstate_reader *r,
 	int err;
 
 	if (!kstate_get_u8(r, &present) || (present && !kstate_get_le32(r, &n)))
-		return KSTATE_TRUNC(ld, sf);
+		return kstate_trunc(ld, sf);
 	if (present > 1)
 		return kstate_fail(ld, -EINVAL, "field %.*s: bad pointer tag",
 				   sf->name_len, sf->name);
@@ -977,7 +990,7 @@ static int kstate_load_mem(struct kstate_ld *ld, struct kstate_reader *r,
 	if (!kstate_get_le64(r, &phys) ||
 	    !(sf->kind == KSTATE_FOLIO ? kstate_get_u8(r, &order) :
 				       kstate_get_le32(r, &n)))
-		return KSTATE_TRUNC(ld, sf);
+		return kstate_trunc(ld, sf);
 	if (!phys)
 		return 0;
 	if (!PAGE_ALIGNED(phys) || order > 30 - PAGE_SHIFT ||
@@ -1030,7 +1043,7 @@ static int kstate_load_field(struct kstate_ld *ld, struct kstate_reader *r,
 	case KSTATE_STRING:
 	case KSTATE_BUFFER:
 		if (!kstate_get_le32(r, &len) || !kstate_get_sub(r, len, &sub))
-			return KSTATE_TRUNC(ld, sf);
+			return kstate_trunc(ld, sf);
 		if (len > lf->size || (sf->kind == KSTATE_STRING &&
 				       len >= lf->size))
 			return kstate_fail(ld, -EINVAL,
@@ -1055,7 +1068,7 @@ static int kstate_load_field(struct kstate_ld *ld, struct kstate_reader *r,
 		return kstate_load_elems(ld, r, sf, lf, dst, sf->count, depth);
 	case KSTATE_VARRAY:
 		if (!kstate_get_le32(r, &n))
-			return KSTATE_TRUNC(ld, sf);
+			return kstate_trunc(ld, sf);
 		if (n > sf->count || n > lf->count)
 			return kstate_fail(ld, -EINVAL,
 					   "field %.*s: %u elements, room for %u",
@@ -1069,7 +1082,7 @@ static int kstate_load_field(struct kstate_ld *ld, struct kstate_reader *r,
 		return kstate_load_mem(ld, r, sf, lf, obj);
 	case KSTATE_CUSTOM:
 		if (!kstate_get_le32(r, &len) || !kstate_get_sub(r, len, &sub))
-			return KSTATE_TRUNC(ld, sf);
+			return kstate_trunc(ld, sf);
 		if (ld->dry || !obj)
 			return 0;
 		err = lf->load(&sub, obj, lf, len);
@@ -1349,8 +1362,8 @@ int kstate_in_restore(struct kstate_in *in,
 	goto out;
 log:
 	err = ld.err;
-	pr_err_ratelimited("cannot restore \"%s\" instance %llu: %s\n", desc->name, id,
-	       ld.why);
+	kstate_err("cannot restore \"%s\" instance %llu: %s\n", desc->name,
+		   id, ld.why);
 out:
 	mutex_unlock(&in->lock);
 	kfree(snap);

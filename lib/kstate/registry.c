@@ -55,7 +55,7 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_name_ok);
 
 /* Grow a kvmalloc'ed array of @esize byte entries to hold one more. */
 int kstate_grow(void **array, unsigned int nr, unsigned int *cap,
-		       size_t esize)
+		size_t esize)
 {
 	unsigned int ncap;
 	void *n;
