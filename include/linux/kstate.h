@@ -44,13 +44,16 @@ struct seq_buf;
  *	integer field at @len_offset says, at most @count.  Dereferenced on
  *	save; allocated on load when NULL and @alloc is set.
  * @KSTATE_FOLIO: a struct folio pointer; the folio is preserved.
- * @KSTATE_PAGES: a struct page pointer to @count pages, or to as many as the
- *	integer field at @len_offset says; the pages are preserved.
+ * @KSTATE_PAGES: a struct page pointer to as many pages as the integer
+ *	field at @len_offset says, at most @count; the pages are preserved.
  * @KSTATE_CUSTOM: saved and loaded by @save and @load.
  * @KSTATE_NR_KINDS: number of kinds.
  *
  * Scalars are stored little-endian with their width, so a field may change
  * width or signedness between versions when the value still fits.
+ *
+ * The values of this enum and of &enum kstate_rule are written into the
+ * stream: they are ABI (include/linux/kho/abi/kstate.h); only append.
  */
 enum kstate_kind {
 	KSTATE_KIND_NONE,
@@ -105,8 +108,8 @@ enum kstate_rule {
  * @size: scalars, %KSTATE_STRING and %KSTATE_BUFFER: bytes; arrays and
  *	pointers: bytes per element.
  * @count: %KSTATE_ARRAY: elements; %KSTATE_VARRAY: capacity;
- *	%KSTATE_PTR, %KSTATE_PAGES: elements or pages, or the most accepted
- *	when @len_size is set.
+ *	%KSTATE_PTR: elements, or the most accepted when @len_size is set;
+ *	%KSTATE_PAGES: the most pages accepted.
  * @len_offset: offset of the unsigned length field, when @len_size is set.
  * @len_size: size of that field (1, 2, 4 or 8), or 0.
  * @alloc: %KSTATE_PTR: allocate the target on load when the pointer is

@@ -9,6 +9,9 @@
  * subsys_initcall time, before KHO releases unclaimed memory: its pages are
  * claimed and mapped, and the stream is indexed, so that kstate_restore()
  * works from then on, in any order, until kstate_finish().
+ *
+ * Reading debugfs kstate/outgoing writes the registered objects into a
+ * throw-away stream without calling their pre_save and post_save hooks.
  */
 #define pr_fmt(fmt) "kstate: " fmt
 
@@ -251,8 +254,12 @@ EXPORT_SYMBOL_GPL(kstate_save);
  *	set defaults first (or in @desc->pre_load).
  * @instance_id: the id the object was registered with.
  *
- * Callable any time after boot, in any order.  The lookup is a binary
- * search of an index built once.
+ * Callable any time after subsys_initcall, in any order, until
+ * kstate_finish().  The lookup scans the few saved descriptions for
+ * @desc->name, then binary-searches an index of instances built once.
+ * Objects with folio or page fields must be restored before KHO releases
+ * the memory nobody claimed (see kho_finish()); afterwards those restores
+ * fail with -EINVAL.
  *
  * Context: Process context; may sleep.
  * Return: 0; -ENOENT if nothing was saved for (@desc->name, @instance_id),
@@ -260,7 +267,8 @@ EXPORT_SYMBOL_GPL(kstate_save);
  * -EOPNOTSUPP if it was saved by a version older than @desc->min_version_id
  * or holds a required field or subsection this kernel does not know;
  * -EINVAL if the saved data is malformed, with one log line and @obj
- * unchanged; -ENOMEM.
+ * unchanged; -ENOMEM; or the error of a pre_load, post_load or custom load
+ * callback.
  */
 int kstate_restore(const struct kstate_description *desc, void *obj,
 		   u64 instance_id)
@@ -273,6 +281,7 @@ EXPORT_SYMBOL_GPL(kstate_restore);
  * kstate_finish() - release the stream handed over by the previous kernel
  *
  * Frees its pages and its index.  Instances not restored by then are lost.
+ * Until then the stream stays in memory (its size is logged at boot).
  *
  * Context: Process context; may sleep.
  */
@@ -385,6 +394,7 @@ static int kstate_render(struct kstate_dump_buf *db, bool outgoing)
 		if (!w)
 			return -ENOMEM;
 		kstate_writer_init(w, &kstate_nomem_ops);
+		w->no_hooks = true;	/* reading debugfs must not touch devices */
 		err = kstate_write_stream(w, &kstate_registry);
 		stream = err ? NULL : kstate_writer_linearize(w);
 		if (!err && !stream)

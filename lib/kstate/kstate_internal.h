@@ -82,6 +82,7 @@ struct kstate_memref {
  * @dir: the directory pages, once published.
  * @nr_dir: number of them.
  * @published: the pages are preserved.
+ * @no_hooks: a dump, not a handover: pre_save and post_save are not called.
  * @nr_instances: instances written.
  * @depth: nesting depth while writing.
  */
@@ -97,6 +98,7 @@ struct kstate_writer {
 	struct page **dir;
 	unsigned int nr_dir;
 	bool published;
+	bool no_hooks;
 	u32 nr_instances;
 	int depth;
 };

@@ -478,6 +478,7 @@ static void kstate_test_hooks_needed(struct kunit *test)
 	struct ks_dev a = { .id = 1, .mode = 1, .extra = 111 };
 	struct ks_dev b = { .id = 2, .mode = 2, .extra = 222 };
 	struct ks_dev ra = { .id = 1 }, rb = { .id = 2 };
+	struct kstate_writer w2;
 
 	KUNIT_ASSERT_EQ(test, 0, kstate_out_add(&s->out, &ks_dev_desc, &a, 1));
 	KUNIT_ASSERT_EQ(test, 0, kstate_out_add(&s->out, &ks_dev_desc, &b, 2));
@@ -499,6 +500,14 @@ static void kstate_test_hooks_needed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rb.calls[2], 1);
 	KUNIT_EXPECT_EQ(test, rb.calls[3], 1);
 	KUNIT_EXPECT_EQ(test, ra.loaded_version, 3);
+
+	/* A dump (debugfs) writes the objects without calling the hooks. */
+	kstate_writer_init(&w2, &kstate_nomem_ops);
+	w2.no_hooks = true;
+	KUNIT_EXPECT_EQ(test, 0, kstate_write_stream(&w2, &s->out));
+	KUNIT_EXPECT_EQ(test, a.calls[0], 1);
+	KUNIT_EXPECT_EQ(test, a.calls[1], 1);
+	kstate_writer_destroy(&w2);
 }
 
 static void kstate_test_pre_save_error(struct kunit *test)
@@ -767,6 +776,56 @@ static void kstate_test_min_version(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&s->in, &ks_dev_desc, &rdev, 4));
 	KUNIT_EXPECT_EQ(test, rdev.mode, 2);
 	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&s->in, &ks_v2_desc, &new, 1));
+}
+
+/* min_version_id holds for nested descriptions too. */
+static const struct kstate_description ks_inner_v2_desc = {
+	.name = "kstate-test,inner",
+	.version_id = 2,
+	.min_version_id = 2,
+	.size = sizeof(struct ks_inner),
+	.fields = ks_inner_fields,
+};
+
+struct ks_outer {
+	u32 x;
+	struct ks_inner in;
+};
+
+static const struct kstate_field ks_outer_fields[] = {
+	KSTATE_U32(struct ks_outer, x, 1),
+	KSTATE_STRUCT(struct ks_outer, in, &ks_inner_desc, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_field ks_outer_v2_fields[] = {
+	KSTATE_U32(struct ks_outer, x, 1),
+	KSTATE_STRUCT(struct ks_outer, in, &ks_inner_v2_desc, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_outer_desc = {
+	.name = "kstate-test,outer", .version_id = 1,
+	.size = sizeof(struct ks_outer), .fields = ks_outer_fields,
+};
+
+static const struct kstate_description ks_outer_v2_desc = {
+	.name = "kstate-test,outer", .version_id = 1,
+	.size = sizeof(struct ks_outer), .fields = ks_outer_v2_fields,
+};
+
+static void kstate_test_min_version_nested(struct kunit *test)
+{
+	struct ks_session *s = ks_session(test);
+	struct ks_outer o = { .x = 5, .in = { .a = 6 } }, r = {};
+
+	KUNIT_ASSERT_EQ(test, 0, kstate_out_add(&s->out, &ks_outer_desc, &o, 1));
+	ks_handover(test, s);
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
+			kstate_in_restore(&s->in, &ks_outer_v2_desc, &r, 1));
+	KUNIT_EXPECT_EQ(test, r.x, 0);
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&s->in, &ks_outer_desc, &r, 1));
+	KUNIT_EXPECT_EQ(test, r.in.a, 6);
 }
 
 /* Integer fields change width and signedness while the value fits. */
@@ -1218,7 +1277,27 @@ static void kstate_test_duplicate(struct kunit *test)
 	kstate_in_close(&in);
 }
 
-/* A hand-made stream: a description whose one field nests itself. */
+/*
+ * A hand-made stream: a description with a u64 "pad" and an optional
+ * "next" that nests itself, @levels deep.  A loader that knows only "pad"
+ * skips "next", and the skip must stop at the depth limit.
+ */
+static u8 *ks_put_field(u8 *p, const char *name, u8 kind, u8 rule, u32 size,
+			u32 desc)
+{
+	put_unaligned_le16(strlen(name), p);
+	memcpy(p + 2, name, strlen(name));
+	p += 2 + strlen(name);
+	p[0] = kind;
+	p[1] = rule;
+	p[2] = 0;
+	put_unaligned_le32(1, p + 3);		/* version */
+	put_unaligned_le32(size, p + 7);
+	put_unaligned_le32(0, p + 11);		/* count */
+	put_unaligned_le32(desc, p + 15);
+	return p + 19;
+}
+
 static size_t ks_build_deep(u8 *buf, unsigned int levels)
 {
 	static const char dname[] = "kstate-test,deep";
@@ -1235,20 +1314,12 @@ static size_t ks_build_deep(u8 *buf, unsigned int levels)
 	put_unaligned_le32(1, p);		/* version */
 	put_unaligned_le32(0, p + 4);		/* min */
 	p[8] = 0;				/* flags */
-	put_unaligned_le16(1, p + 9);		/* fields */
+	put_unaligned_le16(2, p + 9);		/* fields */
 	put_unaligned_le16(0, p + 11);		/* subsections */
 	p += 13;
-	put_unaligned_le16(4, p);
-	memcpy(p + 2, "next", 4);
-	p += 6;
-	p[0] = KSTATE_STRUCT;
-	p[1] = KSTATE_REQUIRED;
-	p[2] = 0;
-	put_unaligned_le32(1, p + 3);
-	put_unaligned_le32(8, p + 7);
-	put_unaligned_le32(0, p + 11);
-	put_unaligned_le32(0, p + 15);		/* desc 0: itself */
-	p += 19;
+	p = ks_put_field(p, "pad", KSTATE_U64, KSTATE_REQUIRED, 8,
+			 KSTATE_NO_DESC);
+	p = ks_put_field(p, "next", KSTATE_STRUCT, KSTATE_OPTIONAL, 8, 0);
 	put_unaligned_le32(p - rec - 5, rec + 1);
 
 	rec = p;
@@ -1257,9 +1328,11 @@ static size_t ks_build_deep(u8 *buf, unsigned int levels)
 	put_unaligned_le32(0, p);
 	put_unaligned_le64(1, p + 4);
 	p += 12;
-	/* "next" nests without end and takes no bytes: only depth stops it */
-	for (i = 0; i < levels; i++)
-		*p++ = 0xee;
+	/* pad, then next: pad, then next: ... */
+	for (i = 0; i < levels; i++) {
+		put_unaligned_le64(i, p);
+		p += 8;
+	}
 	put_unaligned_le32(p - rec - 5, rec + 1);
 
 	put_unaligned_le32(KSTATE_STREAM_MAGIC, buf);
@@ -1295,7 +1368,6 @@ static void kstate_test_depth(struct kunit *test)
 	size = ks_build_deep(buf, 20);
 	kstate_in_init(&in);
 	KUNIT_ASSERT_EQ(test, 0, kstate_in_open(&in, buf, size, &stub_ops));
-	/* the loader's "pad" is not in the saved table */
 	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_deep_desc, &r, 1));
 	KUNIT_EXPECT_EQ(test, r.pad, 3);
 	seq_buf_init(&sb, text, 8192);
@@ -1553,6 +1625,7 @@ static struct kunit_case kstate_test_cases[] = {
 	KUNIT_CASE(kstate_test_version_up),
 	KUNIT_CASE(kstate_test_version_down),
 	KUNIT_CASE(kstate_test_min_version),
+	KUNIT_CASE(kstate_test_min_version_nested),
 	KUNIT_CASE(kstate_test_widths),
 	KUNIT_CASE(kstate_test_reverse_order),
 	KUNIT_CASE(kstate_test_random_order),

@@ -14,8 +14,9 @@
  * second pass write the object, allocate pointer targets and claim memory,
  * so a bad instance leaves the object as it was.  Should the second pass
  * still fail (preserved memory that is not there after all, an allocation,
- * a custom load), the object's bytes are put back and what it allocated is
- * freed; memory it claimed already stays claimed.
+ * a custom load or a hook), the object's own bytes are put back and what
+ * it allocated is freed; what it wrote into structs the object already
+ * pointed to stays written, and memory it claimed stays claimed.
  */
 #define pr_fmt(fmt) "kstate: " fmt
 
@@ -1177,11 +1178,6 @@ static int kstate_load_subs(struct kstate_ld *ld, struct kstate_reader *r,
 					   "unknown required subsection %.*s",
 					   ssd->name_len, ssd->name);
 		}
-		if (ssd->version < ls->min_version_id)
-			return kstate_fail(ld, -EOPNOTSUPP,
-					   "subsection %s version %u < %u",
-					   ls->name, ssd->version,
-					   ls->min_version_id);
 		err = kstate_load_struct(ld, &sub, sdi, ls, obj, depth + 1);
 		if (err)
 			return err;
@@ -1207,6 +1203,10 @@ static int kstate_load_struct(struct kstate_ld *ld, struct kstate_reader *r,
 				   KSTATE_MAX_DEPTH);
 	if (!sd->valid)
 		return kstate_fail(ld, -EINVAL, "invalid table");
+	if (sd->version < d->min_version_id)
+		return kstate_fail(ld, -EOPNOTSUPP,
+				   "%s: saved version %u, oldest loaded %u",
+				   d->name, sd->version, d->min_version_id);
 	err = kstate_map(ld, sd, d);
 	if (err)
 		return err;
@@ -1295,9 +1295,10 @@ static int kstate_decode(struct kstate_ld *ld, struct kstate_sinst *inst,
  *
  * Return: 0; -ENOENT if nothing was saved for (@desc->name, @id) or the
  * stream is gone; -EALREADY if it was restored already; -EOPNOTSUPP if it
- * was saved by a version below @desc->min_version_id or needs fields this
- * kernel does not know; -EINVAL if it is malformed (one log line, @obj
- * unchanged); -ENOMEM.
+ * (or a struct in it) was saved by a version below the description's
+ * min_version_id or needs fields this kernel does not know; -EINVAL if it
+ * is malformed (one log line, @obj unchanged); -ENOMEM; or the error of a
+ * pre_load, post_load or custom load callback.
  */
 int kstate_in_restore(struct kstate_in *in,
 		      const struct kstate_description *desc, void *obj, u64 id)
@@ -1343,8 +1344,9 @@ int kstate_in_restore(struct kstate_in *in,
 		goto log;
 	/*
 	 * What the check cannot see (memory that is not preserved after all,
-	 * allocations, custom loads) may still fail the second pass: then the
-	 * object's bytes are put back.
+	 * allocations, custom loads, hooks) may still fail the second pass:
+	 * then the object's bytes are put back, what was allocated is freed,
+	 * and the instance cannot be restored again.
 	 */
 	snap = kmemdup(obj, desc->size, GFP_KERNEL);
 	err = -ENOMEM;
@@ -1353,9 +1355,13 @@ int kstate_in_restore(struct kstate_in *in,
 	ld.dry = false;
 	inst->state = KSTATE_INST_DONE;
 	if (kstate_decode(&ld, inst, desc, obj)) {
-		for (i = ld.nr_undo; i--; )
+		/* innermost first, so that every slot is still mapped */
+		for (i = ld.nr_undo; i--; ) {
+			*ld.undo[i].slot = NULL;
 			kvfree(ld.undo[i].mem);
+		}
 		memcpy(obj, snap, desc->size);
+		inst->state = KSTATE_INST_BAD;
 		goto log;
 	}
 	err = 0;

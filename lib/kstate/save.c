@@ -396,11 +396,12 @@ static int kstate_write_struct(struct kstate_writer *w,
 	u32 idx;
 	int err;
 
-	if (++w->depth > KSTATE_MAX_DEPTH) {
+	/* the top level is depth 1 here, depth 0 in the registry's check */
+	if (++w->depth > KSTATE_MAX_DEPTH + 1) {
 		err = -ELOOP;
 		goto out;
 	}
-	if (d->pre_save) {
+	if (d->pre_save && !w->no_hooks) {
 		err = d->pre_save((void *)obj);
 		if (err)
 			goto out;
@@ -429,7 +430,7 @@ static int kstate_write_struct(struct kstate_writer *w,
 
 		kstate_copy_at(w, npos, &x, sizeof(x), true);
 	}
-	if (d->post_save) {
+	if (d->post_save && !w->no_hooks) {
 		int err2 = d->post_save((void *)obj);
 
 		err = err ?: err2;

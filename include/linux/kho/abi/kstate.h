@@ -24,6 +24,9 @@
  *	header	struct kstate_stream_hdr
  *	record*	u8 tag, le32 length, then length bytes of body
  *
+ * Kinds and rules are the values of enum kstate_kind and enum kstate_rule
+ * in include/linux/kstate.h, which are part of this ABI.
+ *
  * KSTATE_REC_DESC records (the tables) all come before the KSTATE_REC_INST
  * records.  A description is numbered by its position among them.
  *
@@ -75,7 +78,8 @@
  * @version: %KSTATE_STREAM_VERSION.
  * @size: bytes in the stream, this header included.
  * @nr_descs: number of DESC records.
- * @nr_instances: number of INST records.
+ * @nr_instances: number of INST records; the reader takes it only as a
+ *	hint for the size of its index.
  */
 struct kstate_stream_hdr {
 	__le32 magic;
