@@ -192,8 +192,9 @@ static struct {
 	/* one bit per unit: set once restored or released */
 	unsigned long *claimed;
 	unsigned long nr_bits;
-	/* the early reserve step, for the log */
+	/* the early reserve step and the memmap init after it, for the log */
 	u64 reserve_cycles;
+	u64 memmap_cycles;
 	u64 nr_ranges;
 	u64 nr_units;
 	u64 meta;
@@ -451,6 +452,8 @@ static int __init kho_walk_range(void *arg, unsigned long pfn,
 	return memblock_reserve_noinit(PFN_PHYS(pfn), PFN_PHYS(nr_pages));
 }
 
+static void kho_init_pages(unsigned long pfn, unsigned long nr);
+
 static void __init kho_reserve_preserved(phys_addr_t low_end)
 {
 	static const struct kho_mem_walk_ops ops = {
@@ -517,6 +520,19 @@ static void __init kho_reserve_preserved(phys_addr_t low_end)
 	atomic64_set(&kho_in.preserved, PFN_PHYS(res.nr_pages));
 	/* logged from kho_init(), once the cycle counter is calibrated */
 	kho_in.reserve_cycles = t1 - t0;
+
+	/*
+	 * Deferred memmap init skips reserved memory, and the memory that
+	 * now holds the memmap may still hold the previous kernel's data.
+	 * Give every preserved page a clean struct page before the page
+	 * allocator (buddy merging looks at neighbours) or a pfn scanner
+	 * such as compaction reads it.  Restores build the folio on top.
+	 */
+	t0 = get_cycles();
+	for (i = 0; i < kho_in.nr_runs; i++)
+		kho_init_pages(kho_in.runs[i].pfn,
+			       kho_in.runs[i].nr_units << kho_in.runs[i].order);
+	kho_in.memmap_cycles = get_cycles() - t0;
 	kho_in.nr_ranges = res.nr_ranges;
 	kho_in.nr_units = res.nr_units;
 	kho_in.meta = (u64)res.nr_chunks * PAGE_SIZE + kho_in.fdt_size;
@@ -618,8 +634,6 @@ fail:
 	kho_scratch_cnt = 0;
 	kho_enable = false;
 }
-
-static void kho_init_pages(unsigned long pfn, unsigned long nr);
 
 /*
  * Make every pageblock of the scratch areas MIGRATE_CMA before memblock
@@ -1753,10 +1767,11 @@ static int __init kho_init(void)
 	if (kho_scratch_reserved)
 		kho_release_scratch();
 	if (is_kho_boot()) {
-		pr_info("handover: reserved %llu ranges (%llu units, %llu bytes) in %llu ns, metadata %llu bytes%s\n",
+		pr_info("handover: reserved %llu ranges (%llu units, %llu bytes) in %llu ns, metadata %llu bytes, memmap init %llu ns%s\n",
 			kho_in.nr_ranges, kho_in.nr_units,
 			(u64)atomic64_read(&kho_in.preserved),
 			kho_cycles_to_ns(kho_in.reserve_cycles), kho_in.meta,
+			kho_cycles_to_ns(kho_in.memmap_cycles),
 			kho_naive_reserve ? " (naive, one reservation per unit)" : "");
 		kho_in_init();
 	}
