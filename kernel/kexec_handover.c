@@ -453,7 +453,7 @@ static int __init kho_walk_range(void *arg, unsigned long pfn,
 	return memblock_reserve_noinit(PFN_PHYS(pfn), PFN_PHYS(nr_pages));
 }
 
-static void kho_init_pages(unsigned long pfn, unsigned long nr);
+static void __init kho_init_pages(unsigned long pfn, unsigned long nr);
 
 static void __init kho_reserve_preserved(phys_addr_t low_end)
 {
@@ -527,7 +527,7 @@ static void __init kho_reserve_preserved(phys_addr_t low_end)
 	 * now holds the memmap may still hold the previous kernel's data.
 	 * Give every preserved page a clean struct page before the page
 	 * allocator (buddy merging looks at neighbours) or a pfn scanner
-	 * such as compaction reads it.  Restores build the folio on top.
+	 * such as compaction reads it.  Restores and releases build on that.
 	 */
 	t0 = get_cycles();
 	for (i = 0; i < kho_in.nr_runs; i++)
@@ -1298,8 +1298,11 @@ out:
 /* Restore                                                                */
 /* ---------------------------------------------------------------------- */
 
-/* Initialize the struct pages of a handed-over range; memmap init skipped them. */
-static void kho_init_pages(unsigned long pfn, unsigned long nr)
+/*
+ * Initialize the struct pages of a handed-over range, which memmap init
+ * skipped; at boot, for every preserved run, before anyone can see them.
+ */
+static void __init kho_init_pages(unsigned long pfn, unsigned long nr)
 {
 	unsigned long end = pfn + nr;
 	pg_data_t *pgdat;
@@ -1442,7 +1445,7 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 	if (order < 0)
 		return NULL;
 
-	kho_init_pages(pfn, 1UL << order);
+	/* its struct pages were set up at boot (kho_reserve_preserved()) */
 	page = pfn_to_page(pfn);
 	if (order) {
 		unsigned long i;
@@ -1494,7 +1497,6 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 			goto undo;
 	}
 
-	kho_init_pages(pfn, nr_pages);
 	adjust_managed_page_count(pfn_to_page(pfn), nr_pages);
 	atomic64_add(PFN_PHYS(nr_pages), &kho_in.restored);
 	return pfn_to_page(pfn);
@@ -1588,7 +1590,6 @@ static void kho_release_unit(unsigned long pfn, unsigned int order)
 	unsigned long nr = 1UL << order, done;
 	unsigned int blk = min_t(unsigned int, order, MAX_PAGE_ORDER);
 
-	kho_init_pages(pfn, nr);
 	for (done = 0; done < nr; done += 1UL << blk) {
 		struct page *page = pfn_to_page(pfn + done);
 		unsigned long i;
