@@ -157,6 +157,7 @@ enum {
  * @cap_index: room in @index.
  * @state: one of KSTATE_IN_*.
  * @checked: the description validated last.
+ * @last_error: why the last failed restore failed, as logged.
  */
 struct kstate_in {
 	struct mutex lock;		/* serializes restores and dumps */
@@ -173,6 +174,7 @@ struct kstate_in {
 	unsigned int cap_index;
 	int state;
 	const struct kstate_description *checked;
+	char last_error[112];
 };
 
 enum {

@@ -829,7 +829,6 @@ static void kstate_test_min_version_nested(struct kunit *test)
 }
 
 /* Integer fields change width and signedness while the value fits. */
-struct ks_w16 { u16 v; };
 struct ks_w64 { s64 v; };
 struct ks_wu32 { u32 v; };
 
@@ -1210,6 +1209,7 @@ static void kstate_test_overlong_string(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, ks_open_copy(test, &in, stream, s->w.size));
 	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_str8_desc, &r, 1));
 	KUNIT_EXPECT_STREQ(test, r.s, "keep");
+	KUNIT_EXPECT_NOT_NULL(test, strstr(in.last_error, "13 bytes, room for 8"));
 	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_str8_desc, &r, 2));
 	KUNIT_EXPECT_STREQ(test, r.s, "seven77");
 	kstate_in_close(&in);
@@ -1252,6 +1252,8 @@ static void kstate_test_array_bounds(struct kunit *test)
 	r->nr_regs = 77;
 	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_all_desc, r, 1));
 	KUNIT_EXPECT_EQ(test, r->nr_regs, 77);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(in.last_error,
+					   "regs: 9 elements, room for 8"));
 	kstate_in_close(&in);
 }
 
@@ -1271,6 +1273,7 @@ static void kstate_test_duplicate(struct kunit *test)
 	r.id = 1;
 	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_dev_desc, &r, 1));
 	KUNIT_EXPECT_EQ(test, r.mode, 9);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(in.last_error, "duplicate"));
 	r.id = 3;
 	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_dev_desc, &r, 3));
 	KUNIT_EXPECT_EQ(test, r.mode, 5);
@@ -1370,6 +1373,8 @@ static void kstate_test_depth(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, kstate_in_open(&in, buf, size, &stub_ops));
 	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_deep_desc, &r, 1));
 	KUNIT_EXPECT_EQ(test, r.pad, 3);
+	/* the depth limit stops it, not the end of the data */
+	KUNIT_EXPECT_NOT_NULL(test, strstr(in.last_error, "nested deeper"));
 	seq_buf_init(&sb, text, 8192);
 	KUNIT_EXPECT_EQ(test, 0, kstate_in_dump(&in, &sb));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "error: \"nested too deep\""));

@@ -1368,6 +1368,7 @@ int kstate_in_restore(struct kstate_in *in,
 	goto out;
 log:
 	err = ld.err;
+	strscpy(in->last_error, ld.why, sizeof(in->last_error));
 	kstate_err("cannot restore \"%s\" instance %llu: %s\n", desc->name,
 		   id, ld.why);
 out:

@@ -390,14 +390,23 @@ static void kstate_names_put(struct kstate_out *out,
 int kstate_out_add(struct kstate_out *out,
 		   const struct kstate_description *desc, void *obj, u64 id)
 {
+	struct kstate_named *n;
 	struct kstate_entry *e;
+	bool known;
 	int err;
 
-	if (!obj)
+	if (!obj || !desc || !desc->name)
 		return -EINVAL;
-	err = kstate_validate_desc(desc);
-	if (err)
-		return err;
+	/* A description already in use was checked when it came in. */
+	mutex_lock(&out->lock);
+	n = kstate_named(out, desc->name);
+	known = n && n->desc == desc;
+	mutex_unlock(&out->lock);
+	if (!known) {
+		err = kstate_validate_desc(desc);
+		if (err)
+			return err;
+	}
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
