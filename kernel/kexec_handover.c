@@ -35,7 +35,6 @@
 #include <linux/kexec_handover.h>
 #include <linux/kho_mem.h>
 #include <linux/kho/abi/kho_mem.h>
-#include <linux/kstate.h>
 #include <linux/libfdt.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
@@ -1229,9 +1228,9 @@ static int kho_write_root_fdt(phys_addr_t mem_map)
 /**
  * kho_finalize() - write the handover just before the jump
  *
- * Lets KSTATE save its stream (kstate_save()), then serializes the tracker
- * and writes the root FDT.  From then on the outgoing state is frozen:
- * preserve and subtree calls fail with -EBUSY.
+ * Serializes the tracker and writes the root FDT.  From then on the
+ * outgoing state is frozen: preserve and subtree calls fail with -EBUSY.
+ * Layers above KHO write their state first (see liveupdate_reboot()).
  *
  * Context: Process context, kernel_kexec().
  * Return: 0 on success (or with KHO off); a negative errno, in which case
@@ -1252,16 +1251,6 @@ int kho_finalize(void)
 		kho_mem_chunks_free(&kho_out.chunks);
 		kho_out.frozen = false;
 	}
-	up_write(&kho_out.sem);
-
-	/* KSTATE preserves its stream and adds its subtree while it can. */
-	err = kstate_save();
-	if (err) {
-		pr_err("cannot save KSTATE (%d), kexec refused\n", err);
-		return err;
-	}
-
-	down_write(&kho_out.sem);
 	err = kho_mem_serialize(&kho_out.tracker, &kho_out.chunks);
 	if (err)
 		goto out;

@@ -307,6 +307,7 @@ int kstate_restore(const struct kstate_description *desc, void *obj,
 		   u64 instance_id);
 void kstate_finish(void);
 int kstate_save(void);
+void kstate_discard(void);
 int kstate_dump(struct seq_buf *s, const void *stream, size_t size);
 int kstate_write(struct kstate_writer *w, const void *buf, size_t len);
 int kstate_read(struct kstate_reader *r, void *buf, size_t len);
@@ -330,6 +331,7 @@ static inline int kstate_restore(const struct kstate_description *desc,
 
 static inline void kstate_finish(void) { }
 static inline int kstate_save(void) { return 0; }
+static inline void kstate_discard(void) { }
 #endif
 
 #endif /* _LINUX_KSTATE_H */

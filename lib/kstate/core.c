@@ -244,6 +244,25 @@ int kstate_save(void)
 }
 EXPORT_SYMBOL_GPL(kstate_save);
 
+/**
+ * kstate_discard() - undo kstate_save()
+ *
+ * Unpreserves the stream saved last, its pages and the memory of its
+ * memory fields, and withdraws its KHO subtree, so that a kexec refused
+ * after kstate_save() leaves nothing preserved that KSTATE added.
+ *
+ * Context: Process context; may sleep.
+ */
+void kstate_discard(void)
+{
+	mutex_lock(&kstate_save_lock);
+	kstate_writer_destroy(&kstate_saved);
+	if (IS_ENABLED(CONFIG_KEXEC_HANDOVER))
+		kstate_unpublish();
+	mutex_unlock(&kstate_save_lock);
+}
+EXPORT_SYMBOL_GPL(kstate_discard);
+
 /* ---- restoring --------------------------------------------------------- */
 
 /**
