@@ -24,7 +24,6 @@
 #include <linux/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/unaligned.h>
 
 #include "kexec_handover_internal.h"
 
@@ -109,37 +108,26 @@ static const struct file_operations finish_fops = {
 /**
  * kho_debugfs_snapshot_in() - copy the incoming FDTs for debugfs
  *
- * Called at boot, before the owners restore their memory.  Sub-FDTs are
- * copied only if they lie in handed-over memory and have a sane header.
+ * Called at boot, before the owners restore their memory.  Only the
+ * subtrees whose pointers passed the checks are copied, each up to its
+ * FDT's totalsize.
  */
 void __init kho_debugfs_snapshot_in(void)
 {
 	const void *fdt = kho_in_fdt();
-	int node;
+	const char *name;
+	phys_addr_t phys;
+	unsigned int i;
 
 	if (!fdt)
 		return;
 	kho_in_root.data = kmemdup(fdt, fdt_totalsize(fdt), GFP_KERNEL);
 	kho_in_root.size = kho_in_root.data ? fdt_totalsize(fdt) : 0;
 
-	fdt_for_each_subnode(node, fdt, 0) {
-		const char *name = fdt_get_name(fdt, node, NULL);
+	for (i = 0; !kho_in_subtree(i, &name, &phys); i++) {
+		const void *sub = phys_to_virt(phys);
 		struct kho_in_blob *b;
-		const void *prop, *sub;
-		phys_addr_t phys;
-		size_t room;
-		int len;
 
-		prop = fdt_getprop(fdt, node, KHO_FDT_PROP_SUB_FDT, &len);
-		if (!name || !prop || len != sizeof(u64))
-			continue;
-		phys = get_unaligned_be64(prop);
-		room = kho_in_room(phys);
-		if (room < sizeof(struct fdt_header))
-			continue;
-		sub = phys_to_virt(phys);
-		if (fdt_check_header(sub) || fdt_totalsize(sub) > room)
-			continue;
 		b = kzalloc(sizeof(*b), GFP_KERNEL);
 		if (!b)
 			break;

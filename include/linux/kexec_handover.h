@@ -8,6 +8,7 @@
 #define _LINUX_KEXEC_HANDOVER_H
 
 #include <linux/errno.h>
+#include <linux/kho/abi/kexec_handover.h>
 #include <linux/string.h>
 #include <linux/types.h>
 
@@ -15,27 +16,6 @@ struct folio;
 struct page;
 struct kexec_buf;
 struct resource;
-
-/**
- * struct kho_vmalloc - the handle of a preserved vmalloc area
- * @first: physical address of the first page of the area's page list.
- * @total_pages: number of pages in the area.
- * @flags: KHO_VMALLOC_* flags of the area.
- * @order: order of each of the area's pages.
- *
- * kho_preserve_vmalloc() fills it in; the owner stores it in its own
- * preserved state (for example a sub-FDT) and passes it to
- * kho_restore_vmalloc() in the next kernel.
- */
-struct kho_vmalloc {
-	u64 first;
-	u32 total_pages;
-	u16 flags;
-	u16 order;
-} __packed;
-
-#define KHO_VMALLOC_VM_ALLOC	0x1	/* vmalloc() area */
-#define KHO_VMALLOC_VM_ALLOW_HUGE	0x2	/* vmalloc_huge() area */
 
 /**
  * struct kho_stats - KHO's counters, in bytes

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Kexec HandOver (KHO): test and benchmark hooks.
+ *
+ * Built only with CONFIG_KEXEC_HANDOVER_DEBUG, for test kernels:
+ *
+ * - module parameters, writable by root, that make the outgoing handover
+ *   bad in one way each, so that the next kernel must refuse it:
+ *   kexec_handover.test_corrupt_map (the preserved-memory map),
+ *   kexec_handover.test_corrupt_subtree ("outside": every subtree pointer
+ *   beyond RAM; "unpreserved": at RAM that is not preserved; "header": one
+ *   byte past the sub-FDT, inside its preserved unit) and
+ *   kexec_handover.test_corrupt_scratch ("tiny": every scratch area one
+ *   pageblock long; "misaligned": the first area one page off);
+ * - kexec_handover.test_fail_finalize: kho_finalize() fails, as it does
+ *   when memory runs out, and the kexec is refused;
+ * - kho_debug_naive_reserve (command line): reserve every preserved unit
+ *   on its own in the next kernel, as a baseline for the coalesced reserve;
+ * - the cycle counter that times the early reserve step, which runs
+ *   before sched_clock() does.
+ */
+
+#define pr_fmt(fmt) "KHO: " fmt
+
+#include <linux/kho/abi/kho_mem.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+#include <linux/timex.h>
+
+#include "kexec_handover_internal.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "kexec_handover."
+
+static bool test_corrupt_map;
+module_param(test_corrupt_map, bool, 0600);
+MODULE_PARM_DESC(test_corrupt_map, "corrupt the outgoing map (test only)");
+
+static char test_corrupt_subtree[16];
+module_param_string(test_corrupt_subtree, test_corrupt_subtree,
+		    sizeof(test_corrupt_subtree), 0600);
+MODULE_PARM_DESC(test_corrupt_subtree,
+		 "outside|unpreserved|header: corrupt every outgoing subtree pointer (test only)");
+
+static char test_corrupt_scratch[16];
+module_param_string(test_corrupt_scratch, test_corrupt_scratch,
+		    sizeof(test_corrupt_scratch), 0600);
+MODULE_PARM_DESC(test_corrupt_scratch,
+		 "tiny|misaligned: corrupt the outgoing scratch array (test only)");
+
+static bool test_fail_finalize;
+module_param(test_fail_finalize, bool, 0600);
+MODULE_PARM_DESC(test_fail_finalize, "make kho_finalize() fail (test only)");
+
+static bool naive_reserve __initdata;
+
+static int __init kho_parse_naive(char *p)
+{
+	naive_reserve = true;
+	return 0;
+}
+early_param("kho_debug_naive_reserve", kho_parse_naive);
+
+bool __init kho_debug_naive_reserve(void)
+{
+	return naive_reserve;
+}
+
+/* With kho_debug_naive_reserve: one reservation per unit, as mainline does. */
+int __init kho_debug_reserve_units(unsigned long pfn, unsigned int order,
+				   unsigned long nr_units)
+{
+	unsigned long i;
+
+	for (i = 0; naive_reserve && i < nr_units; i++) {
+		phys_addr_t pa = PFN_PHYS(pfn + (i << order));
+
+		if (memblock_reserve(pa, PAGE_SIZE << order) ||
+		    memblock_reserved_mark_noinit(pa, PAGE_SIZE << order))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void kho_debug_corrupt_map(phys_addr_t *mem_map)
+{
+	if (!test_corrupt_map)
+		return;
+	if (*mem_map) {
+		struct kho_mem_chunk_hdr *hdr = phys_to_virt(*mem_map);
+
+		hdr->magic = cpu_to_le32(le32_to_cpu(hdr->magic) ^ 0xff);
+	} else {
+		*mem_map = 1;
+	}
+	pr_warn("test: corrupting the outgoing map\n");
+}
+
+phys_addr_t kho_debug_subtree_phys(phys_addr_t phys)
+{
+	if (sysfs_streq(test_corrupt_subtree, "outside"))
+		return BIT_ULL(MAX_PHYSMEM_BITS) - PAGE_SIZE;
+	if (sysfs_streq(test_corrupt_subtree, "unpreserved"))
+		return virt_to_phys(kho_out_fdt());
+	if (sysfs_streq(test_corrupt_subtree, "header"))
+		return phys + 1;
+	return phys;
+}
+
+void kho_debug_corrupt_scratch(struct kho_scratch_abi *sa, unsigned int cnt)
+{
+	unsigned int i;
+
+	if (!cnt)
+		return;
+	if (sysfs_streq(test_corrupt_scratch, "tiny")) {
+		for (i = 0; i < cnt; i++)
+			sa[i].size = PAGE_SIZE << pageblock_order;
+	} else if (sysfs_streq(test_corrupt_scratch, "misaligned")) {
+		sa[0].addr += PAGE_SIZE;
+		sa[0].size -= PAGE_SIZE;
+	} else {
+		return;
+	}
+	pr_warn("test: corrupting the outgoing scratch array (%s)\n",
+		test_corrupt_scratch);
+}
+
+int kho_debug_fail_finalize(void)
+{
+	if (!test_fail_finalize)
+		return 0;
+	pr_warn("test: failing kho_finalize()\n");
+	return -EIO;
+}
+
+u64 kho_debug_cycles(void)
+{
+	return get_cycles();
+}
+
+u64 kho_debug_cycles_to_ns(u64 cycles)
+{
+#ifdef CONFIG_X86
+	if (tsc_khz)
+		return div_u64(cycles * 1000000, tsc_khz);
+#endif
+	return cycles;
+}
