@@ -16,6 +16,12 @@
  *   when memory runs out, and the kexec is refused;
  * - kho_debug_naive_reserve (command line): reserve every preserved unit
  *   on its own in the next kernel, as a baseline for the coalesced reserve;
+ * - kho_debug_fail_reserve=N|last (command line): the Nth (or the last)
+ *   reservation of the early reserve step fails, as when memblock runs
+ *   out of room;
+ * - kho_debug_overlap=reserved|nomap (command line): before the early
+ *   reserve step, reserve or mark NOMAP the first page of the first
+ *   preserved range, as firmware or an early allocation might;
  * - the cycle counter that times the early reserve step, which runs
  *   before sched_clock() does.
  */
@@ -23,6 +29,7 @@
 #define pr_fmt(fmt) "KHO: " fmt
 
 #include <linux/kho/abi/kho_mem.h>
+#include <linux/kho_mem.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -62,6 +69,69 @@ static int __init kho_parse_naive(char *p)
 	return 0;
 }
 early_param("kho_debug_naive_reserve", kho_parse_naive);
+
+static unsigned long fail_reserve __initdata;
+static bool fail_reserve_last __initdata;
+
+static int __init kho_parse_fail_reserve(char *p)
+{
+	if (p && !strcmp(p, "last")) {
+		fail_reserve_last = true;
+		return 0;
+	}
+	return kstrtoul(p, 0, &fail_reserve);
+}
+early_param("kho_debug_fail_reserve", kho_parse_fail_reserve);
+
+static char overlap[16] __initdata;
+
+static int __init kho_parse_overlap(char *p)
+{
+	strscpy(overlap, p ?: "", sizeof(overlap));
+	return 0;
+}
+early_param("kho_debug_overlap", kho_parse_overlap);
+
+int __init kho_debug_reserve_fault(unsigned long nr, unsigned long total)
+{
+	if (nr != (fail_reserve_last ? total : fail_reserve))
+		return 0;
+	pr_warn("test: failing reservation %lu of %lu of the reserve step\n",
+		nr, total);
+	return -ENOMEM;
+}
+
+static int __init kho_debug_first_range(void *arg, unsigned long pfn,
+					unsigned long nr_pages,
+					unsigned long orders)
+{
+	*(unsigned long *)arg = pfn;
+	return -ECANCELED;
+}
+
+bool __init kho_debug_overlap(const struct kho_mem_walk_args *args)
+{
+	static const struct kho_mem_walk_ops ops __initconst = {
+		.range = kho_debug_first_range,
+	};
+	struct kho_mem_walk_result res;
+	unsigned long pfn = 0;
+	int err;
+
+	if (!overlap[0])
+		return false;
+	kho_mem_walk(args, &ops, &pfn, &res);
+	if (!pfn)
+		return false;
+	if (!strcmp(overlap, "reserved"))
+		err = memblock_reserve(PFN_PHYS(pfn), PAGE_SIZE);
+	else if (!strcmp(overlap, "nomap"))
+		err = memblock_mark_nomap(PFN_PHYS(pfn), PAGE_SIZE);
+	else
+		return false;
+	pr_warn("test: preserved pfn %#lx made %s (%d)\n", pfn, overlap, err);
+	return !err;
+}
 
 bool __init kho_debug_naive_reserve(void)
 {

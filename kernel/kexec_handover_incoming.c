@@ -432,7 +432,8 @@ static int __init kho_walk_range(void *arg, unsigned long pfn,
 	case KHO_WALK_RESERVE:
 		if (kho_debug_naive_reserve())
 			return 0;
-		err = memblock_reserve_noinit(PFN_PHYS(pfn), PFN_PHYS(nr_pages));
+		err = kho_debug_reserve_fault(ctx->reserved + 1, ctx->nr_ranges) ?:
+		      memblock_reserve_noinit(PFN_PHYS(pfn), PFN_PHYS(nr_pages));
 		if (!err)
 			ctx->reserved++;
 		return err;
@@ -624,6 +625,10 @@ void __init kho_in_reserve(phys_addr_t low_end)
 	if (!kho_in.valid)
 		return;
 	err = kho_walk_lists(&lists, &args, low_end);
+	if (!err && kho_debug_overlap(&args)) {
+		kho_walk_lists_free(&lists);
+		err = kho_walk_lists(&lists, &args, low_end);
+	}
 	if (err) {
 		kho_walk_lists_free(&lists);
 		kho_refuse("no memory to walk the map");

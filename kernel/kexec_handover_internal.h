@@ -59,8 +59,12 @@ int kho_out_preserve(unsigned long pfn, unsigned long nr_pages);
 int kho_out_unpreserve(unsigned long pfn, unsigned long nr_pages);
 bool kho_out_preserved(unsigned long pfn);
 
+struct kho_mem_walk_args;
+
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 bool __init kho_debug_naive_reserve(void);
+int __init kho_debug_reserve_fault(unsigned long nr, unsigned long total);
+bool __init kho_debug_overlap(const struct kho_mem_walk_args *args);
 int __init kho_debug_reserve_units(unsigned long pfn, unsigned int order,
 				   unsigned long nr_units);
 void kho_debug_corrupt_map(phys_addr_t *mem_map);
@@ -71,6 +75,17 @@ u64 kho_debug_cycles(void);
 u64 kho_debug_cycles_to_ns(u64 cycles);
 #else
 static inline bool kho_debug_naive_reserve(void) { return false; }
+static inline int kho_debug_reserve_fault(unsigned long nr,
+					  unsigned long total)
+{
+	return 0;
+}
+
+static inline bool kho_debug_overlap(const struct kho_mem_walk_args *args)
+{
+	return false;
+}
+
 static inline int kho_debug_reserve_units(unsigned long pfn, unsigned int order,
 					  unsigned long nr_units)
 {

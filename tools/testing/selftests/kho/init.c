@@ -22,6 +22,11 @@
  *                          writing kho/in/finish if it does not come
  *   khotest.corrupt=1      set kexec_handover.test_corrupt_map before the
  *                          kexec
+ *   khotest.set=P:V+P:V... set each kexec_handover.P to V before the kexec
+ *   khotest.refuse=P       before the kexec, set kexec_handover.P to 1 and
+ *                          try one that must be refused: report its errno
+ *                          and the outgoing counters ("counter refused"),
+ *                          set P back to 0, then kexec as usual
  *   khotest.dumpfdt=1      dump the KHO FDTs from debugfs in base64
  *   khotest.kstate=1       summarize the KSTATE streams in debugfs
  *                          (kstate/incoming and kstate/outgoing)
@@ -71,7 +76,8 @@
 #define KHO_DEBUGFS	"/sys/kernel/debug/kho"
 #define KSTATE_DEBUGFS	"/sys/kernel/debug/kstate"
 #define TEST_MODULE	"/sys/module/test_kexec_handover"
-#define CORRUPT_PARAM	"/sys/module/kexec_handover/parameters/test_corrupt_map"
+#define KHO_PARAMS	"/sys/module/kexec_handover/parameters"
+#define CORRUPT_PARAM	KHO_PARAMS "/test_corrupt_map"
 #define CMDLINE_MAX	4096
 #define MAX_TOKENS	256
 
@@ -316,6 +322,17 @@ static void report_lines(const char *key, const char *dir, const char *file)
 static void report_counters(const char *dir)
 {
 	report_lines("counter", dir, "counters");
+}
+
+/* The outgoing counters as they are now, reported under @label. */
+static void report_out_counters(const char *label)
+{
+	char buf[4096], *line;
+
+	if (read_file(KHO_DEBUGFS "/out/counters", buf, sizeof(buf)) < 0)
+		return;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		say("counter %s %s", label, line);
 }
 
 static void list_dir(const char *base, const char *rel, char *out, size_t size)
@@ -632,6 +649,63 @@ static int load_tools(const char *cmd)
 	return ret;
 }
 
+static int set_kho_param(const char *name, const char *value)
+{
+	char path[256];
+	int ret;
+
+	snprintf(path, sizeof(path), KHO_PARAMS "/%s", name);
+	ret = write_file(path, value);
+	say("set %s %s %s", name, value, ret ? strerror(-ret) : "ok");
+	return ret;
+}
+
+/* khotest.set=P:V+P:V...: set KHO's test parameters for this kexec. */
+static void set_kho_params(void)
+{
+	static char list[512];
+	char *item, *value;
+	const char *p = param("khotest.set");
+
+	if (!p)
+		return;
+	snprintf(list, sizeof(list), "%s", p);
+	for (item = strtok(list, "+"); item; item = strtok(NULL, "+")) {
+		value = strchr(item, ':');
+		if (!value) {
+			say("error khotest.set item %s has no value", item);
+			continue;
+		}
+		*value++ = '\0';
+		set_kho_param(item, value);
+	}
+}
+
+/* khotest.refuse=P: one kexec that KHO must refuse, then none of it left. */
+static void try_refused_kexec(int tools)
+{
+	const char *p = param("khotest.refuse");
+	static char next[CMDLINE_MAX];
+
+	if (!p)
+		return;
+	if (tools) {
+		say("error khotest.refuse needs khotest.kexec=syscall");
+		return;
+	}
+	if (set_kho_param(p, "1"))
+		return;
+	next_cmdline(next, sizeof(next), 0, 0);
+	if (!load_syscall(next)) {
+		kmsg_pump(0, 0);
+		reboot(LINUX_REBOOT_CMD_KEXEC);
+		say("refused %s", strerror(errno));
+	}
+	kmsg_pump(0, 0);
+	report_out_counters("refused");
+	set_kho_param(p, "0");
+}
+
 static void kexec_next(void)
 {
 	const char *method = param("khotest.kexec") ?: "syscall";
@@ -644,6 +718,7 @@ static void kexec_next(void)
 		ret = write_file(CORRUPT_PARAM, "1");
 		say("corrupt %s", ret ? strerror(-ret) : "set");
 	}
+	set_kho_params();
 	/* An explicit finalize step, if this kernel has one. */
 	if (file_exists(KHO_DEBUGFS "/out/finalize")) {
 		ret = write_file(KHO_DEBUGFS "/out/finalize", "1");
@@ -652,6 +727,7 @@ static void kexec_next(void)
 	if (param_long("khotest.dumpfdt", 0))
 		dump_fdts("out");
 	report_counters("out");
+	try_refused_kexec(tools);
 
 	if (param_long("khotest.preload", 1)) {
 		next_cmdline(next, sizeof(next), 0, 0);

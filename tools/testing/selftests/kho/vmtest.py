@@ -196,7 +196,7 @@ class Run:
 class Scenario:
     def __init__(self, name, desc, gens, gen_params, mem="4G", numa=False,
                  smp=2, kaslr=False, kho=True, common=(), timeout=None,
-                 check=None):
+                 check=None, data=None):
         self.name = name
         self.desc = desc
         self.gens = gens
@@ -209,6 +209,7 @@ class Scenario:
         self.common = list(common)
         self.timeout = timeout or (60 + 60 * gens)
         self.check = check
+        self.data = data                  # what the check expects
 
     def cmdline(self):
         p = ["console=ttyS0", "panic=-1", "oops=panic", "retain_initrd",
@@ -674,6 +675,119 @@ def c_kaslr(c, sc, outdir):
     check_kaslr(c)
 
 
+def check_refused(c, n, why):
+    """Generation n refused the handover with one line naming @why and
+    booted as a kernel without a handover."""
+    g = c.run.gens.get(n)
+    if not g:
+        return c.ok(False, "generation %d: no report" % n)
+    refused = g.msgs("KHO: refusing handover")
+    c.ok(len(refused) == 1 and why in refused[0],
+         "generation %d: exactly one 'KHO: refusing handover' line, about "
+         "'%s' (%d)%s" % (n, why, len(refused),
+                          (": " + refused[0]) if refused else ""))
+    c.ok(not g.msgs("KHO: handover:"),
+         "generation %d: no KHO handover line" % n)
+    c.ok(g.msgs("test_kho: no handover"),
+         "generation %d: test_kho: no handover" % n)
+    c.ok(not g.match(PASS_RE) and not g.msgs("test_kho: FAIL"),
+         "generation %d: nothing restored (no PASS/FAIL line)" % n)
+    cin = g.counters.get("in", {})
+    c.ok("preserved_in_bytes" in cin and cin["preserved_in_bytes"] == 0,
+         "generation %d: kho/in/counters preserved_in_bytes = 0 (%s)"
+         % (n, cin.get("preserved_in_bytes", "missing")))
+    c.ok(g.msgs("KHO: enabled"),
+         "generation %d: KHO enabled again, with fresh scratch areas" % n)
+    return g
+
+
+def check_set(c, n, name, value):
+    g = c.run.gens.get(n)
+    line = g.first("set") if g else None
+    c.ok(line == "%s %s ok" % (name, value),
+         "generation %d: kexec_handover.%s set to %s (%s)"
+         % (n, name, value, line))
+
+
+def c_bad_subtree(c, sc, outdir):
+    mode, why = sc.data
+    check_first(c)
+    check_set(c, 1, "test_corrupt_subtree", mode)
+    g2 = c.run.gens.get(2)
+    if not g2:
+        return
+    c.ok(not g2.msgs("KHO: refusing handover"),
+         "generation 2: the handover itself is taken")
+    c.ok(g2.msgs("KHO: handover:"), "generation 2: KHO handover line")
+    bad = g2.msgs("KHO: refusing subtree")
+    c.ok(len(bad) == 1 and bad[0] == "KHO: refusing subtree "
+         "test-kho: " + why,
+         "generation 2: exactly one 'KHO: refusing subtree "
+         "test-kho: %s' line (%d)%s"
+         % (why, len(bad), (": " + bad[0]) if bad else ""))
+    c.ok(g2.msgs("test_kho: FAIL: bad test-kho subtree: -22"),
+         "generation 2: kho_retrieve_subtree() returns -EINVAL to its owner")
+    c.ok(not g2.match(PASS_RE), "generation 2: nothing restored")
+    cin = g2.counters.get("in", {})
+    c.ok(cin.get("preserved_in_bytes", 0) > 0 and
+         cin.get("restored_bytes", -1) == 0,
+         "generation 2: memory handed over, none restored (%s)"
+         % " ".join("%s=%d" % kv for kv in sorted(cin.items())))
+
+
+def c_refused(c, sc, outdir):
+    why, param, value = sc.data
+    check_first(c)
+    check_set(c, 1, param, value)
+    check_refused(c, 2, why)
+
+
+def c_refused_next(c, sc, outdir):
+    why, gen2_line = sc.data
+    check_first(c)
+    g2 = c.run.gens.get(2)
+    if gen2_line:
+        c.ok(g2 and g2.msgs(gen2_line), "generation 2: '%s ...'"
+             % gen2_line)
+    check_refused(c, 2, why)
+    # memory the refused reserve step took must be back
+    g1 = c.run.gens.get(1)
+    t1, t2 = meminfo_total(g1), meminfo_total(g2)
+    c.ok(t1 and t2 and t2 >= t1 - 16 * 1024,
+         "generation 2: MemTotal %s kB, generation 1 %s kB: no preserved "
+         "range stays reserved" % (t2, t1))
+
+
+def meminfo_total(g):
+    m = re.search(r"MemTotal:\s+(\d+) kB", (g.first("system") or "")) \
+        if g else None
+    return int(m.group(1)) if m else None
+
+
+def c_finalize_fail(c, sc, outdir):
+    check_first(c)
+    g1, g2 = c.run.gens.get(1), c.run.gens.get(2)
+    if g1:
+        check_set(c, 1, "test_fail_finalize", 1)
+        c.ok(g1.first("refused") == "Input/output error",
+             "generation 1: the first kexec is refused with EIO (%s)"
+             % g1.first("refused"))
+        c.ok(g1.msgs("KHO: cannot write the handover (-5), kexec refused"),
+             "generation 1: KHO says why, once")
+        c.ok(any("kstate: saved" in m for m in g1.msgs("kstate:")),
+             "generation 1: KSTATE had saved its stream before KHO refused")
+        out = g1.counters.get("out", {}).get("preserved_out_bytes")
+        ref = g1.counters.get("refused", {}).get("preserved_out_bytes")
+        c.ok(out is not None and out == ref,
+             "generation 1: preserved_out_bytes after the refused kexec "
+             "(%s) = before it (%s): the KSTATE save was undone" % (ref, out))
+    check_handover(c, 2)
+    if g2:
+        p = g2.match(KS_PASS_RE)
+        c.ok(p and int(p.group(1)) == KSTATE_OBJECTS,
+             "generation 2: test_kstate: PASS after the second kexec")
+
+
 def scenarios(kho):
     """All scenarios; those needing KHO are marked so."""
     s = [
@@ -720,7 +834,48 @@ def scenarios(kho):
                  common=[KS + "objects=%d" % KSTATE_OBJECTS, KS + "seed=7",
                          "khotest.kstate=1", "khotest.kexeclog=1"],
                  check=c_kstate),
+        Scenario("finalize-fail", "KHO refuses a kexec after KSTATE "
+                 "saved: nothing stays preserved, the next kexec works",
+                 gens=2,
+                 gen_params={1: [T + "preserve_mb=32", T + "seed=8",
+                                 "khotest.refuse=test_fail_finalize"]},
+                 common=[KS + "objects=%d" % KSTATE_OBJECTS, KS + "seed=9"],
+                 check=c_finalize_fail),
     ]
+    for mode, why in (("outside", "points outside preserved memory"),
+                      ("unpreserved", "points outside preserved memory"),
+                      ("header", "no valid FDT inside its preserved unit")):
+        s.append(Scenario(
+            "subtree-" + mode, "a subtree pointer %s: that subtree alone is "
+            "refused, its owner gets -EINVAL" % mode, gens=2,
+            gen_params={1: [T + "preserve_mb=32",
+                            "khotest.set=test_corrupt_subtree:" + mode]},
+            check=c_bad_subtree, data=(mode, why)))
+    for mode, why in (("tiny", "scratch areas too small for boot"),
+                      ("misaligned", "scratch area not pageblock aligned")):
+        s.append(Scenario(
+            "scratch-" + mode, "a %s scratch array: one refusal, a clean "
+            "boot without handover" % mode, gens=2,
+            gen_params={1: [T + "preserve_mb=32",
+                            "khotest.set=test_corrupt_scratch:" + mode]},
+            check=c_refused, data=(why, "test_corrupt_scratch", mode)))
+    s.append(Scenario(
+        "reserve-fail", "a reservation fails halfway through the early "
+        "reserve step: every range reserved before it is given back",
+        gens=2,
+        gen_params={1: [T + "preserve_mb=256", T + "seed=10"],
+                    2: ["kho_debug_fail_reserve=last"]},
+        check=c_refused_next,
+        data=("no memory to reserve the preserved memory",
+              "KHO: test: failing reservation")))
+    for mode, why in (("reserved", "preserved memory inside"),
+                      ("nomap", "preserved memory outside RAM")):
+        s.append(Scenario(
+            "overlap-" + mode, "preserved memory that the next kernel "
+            "finds %s is not RAM to hand over: refused" % mode, gens=2,
+            gen_params={1: [T + "preserve_mb=32"],
+                        2: ["kho_debug_overlap=" + mode]},
+            check=c_refused_next, data=(why, None)))
     return s
 
 
