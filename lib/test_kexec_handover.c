@@ -53,6 +53,7 @@
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/string.h>
 #include <linux/timex.h>
 #include <linux/types.h>
@@ -92,6 +93,11 @@ MODULE_PARM_DESC(represerve, "Preserve the restored units again");
 static unsigned int claim_pct = 100;
 module_param(claim_pct, uint, 0444);
 MODULE_PARM_DESC(claim_pct, "Percentage of the handed-over units to restore");
+
+static bool vmalloc_check;
+module_param(vmalloc_check, bool, 0444);
+MODULE_PARM_DESC(vmalloc_check,
+		 "Check that kho_unpreserve_vmalloc() is all or nothing");
 
 #define TEST_KHO_NAME		"test-kho"
 #define TEST_KHO_COMPATIBLE	"test-kho-v1"
@@ -1115,6 +1121,59 @@ out:
 	kvfree(units);
 }
 
+/*
+ * kho_unpreserve_vmalloc() of an area one of whose pages was unpreserved
+ * behind its back must fail with -ENOENT and change nothing; once the page
+ * is preserved again it must succeed and leave nothing preserved.
+ */
+static void __init test_kho_vmalloc_check(void)
+{
+	const unsigned long nr = KHO_VMALLOC_PER_CHUNK + 90;	/* two chunks */
+	struct kho_stats before, mid, after;
+	struct kho_vmalloc h = { };
+	struct page *victim;
+	void *area;
+	int err;
+
+	area = vmalloc(nr * PAGE_SIZE);
+	if (!area) {
+		pr_err("FAIL: vmalloc check: no memory\n");
+		return;
+	}
+	victim = vmalloc_to_page(area + (nr - 1) * PAGE_SIZE);
+	kho_get_stats(&before);
+	err = kho_preserve_vmalloc(area, &h);
+	if (err) {
+		pr_err("FAIL: vmalloc check: preserve: %d\n", err);
+		goto out;
+	}
+	err = kho_unpreserve_pages(victim, 1);
+	if (err) {
+		pr_err("FAIL: vmalloc check: unpreserve one page: %d\n", err);
+		goto out;
+	}
+	kho_get_stats(&mid);
+	err = kho_unpreserve_vmalloc(&h);
+	kho_get_stats(&after);
+	if (err != -ENOENT || !h.first ||
+	    after.preserved_out != mid.preserved_out) {
+		pr_err("FAIL: vmalloc check: unpreserve with a page missing returned %d, handle %s, %lld bytes changed\n",
+		       err, h.first ? "kept" : "cleared",
+		       (long long)(after.preserved_out - mid.preserved_out));
+		goto out;
+	}
+	err = kho_preserve_pages(victim, 1) ?: kho_unpreserve_vmalloc(&h);
+	kho_get_stats(&after);
+	if (err || h.first || after.preserved_out != before.preserved_out) {
+		pr_err("FAIL: vmalloc check: unpreserve returned %d, %lld bytes left preserved\n",
+		       err, (long long)(after.preserved_out - before.preserved_out));
+		goto out;
+	}
+	pr_info("PASS: vmalloc unpreserve is all or nothing (%lu pages)\n", nr);
+out:
+	vfree(area);
+}
+
 static int __init test_kho_init(void)
 {
 	int err = 0;
@@ -1124,6 +1183,8 @@ static int __init test_kho_init(void)
 	else
 		pr_info("no handover\n");
 
+	if (vmalloc_check)
+		test_kho_vmalloc_check();
 	if (test_kho_wants_preserve())
 		err = test_kho_preserve();
 	if (!err && test_kho_nr_units)

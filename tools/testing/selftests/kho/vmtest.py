@@ -764,6 +764,15 @@ def meminfo_total(g):
     return int(m.group(1)) if m else None
 
 
+def c_vmalloc(c, sc, outdir):
+    check_first(c)
+    g1 = c.run.gens.get(1)
+    c.ok(g1 and g1.msgs("test_kho: PASS: vmalloc unpreserve is all or "
+                        "nothing"),
+         "generation 1: test_kho: PASS: vmalloc unpreserve is all or nothing")
+    check_handover(c, 2)
+
+
 def c_finalize_fail(c, sc, outdir):
     check_first(c)
     g1, g2 = c.run.gens.get(1), c.run.gens.get(2)
@@ -842,6 +851,11 @@ def scenarios(kho):
                  common=[KS + "objects=%d" % KSTATE_OBJECTS, KS + "seed=9"],
                  check=c_finalize_fail),
     ]
+    s.append(Scenario(
+        "vmalloc-unpreserve", "kho_unpreserve_vmalloc() is all or nothing, "
+        "then a kexec", gens=2,
+        gen_params={1: [T + "preserve_mb=16", T + "vmalloc_check=1"]},
+        check=c_vmalloc))
     for mode, why in (("outside", "points outside preserved memory"),
                       ("unpreserved", "points outside preserved memory"),
                       ("header", "no valid FDT inside its preserved unit")):
