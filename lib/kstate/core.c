@@ -69,6 +69,10 @@ static void kstate_nop_free_pages(struct page *page, unsigned long nr)
 {
 }
 
+static void kstate_nop_free_folio(struct folio *folio)
+{
+}
+
 const struct kstate_mem_ops kstate_nomem_ops = {
 	.preserve_pages = kstate_nop_preserve_pages,
 	.unpreserve_pages = kstate_nop_preserve_pages,
@@ -77,8 +81,11 @@ const struct kstate_mem_ops kstate_nomem_ops = {
 	.preserve_folio = kstate_nop_preserve_folio,
 	.unpreserve_folio = kstate_nop_preserve_folio,
 	.restore_folio = kstate_nop_restore_folio,
+	.free_folio = kstate_nop_free_folio,
 };
 EXPORT_SYMBOL_IF_KUNIT(kstate_nomem_ops);
+
+static const struct kstate_mem_ops *kstate_test_ops;
 
 #ifdef CONFIG_KEXEC_HANDOVER
 static void kstate_kho_free_pages(struct page *page, unsigned long nr)
@@ -95,16 +102,19 @@ static const struct kstate_mem_ops kstate_kho_ops = {
 	.preserve_folio = kho_preserve_folio,
 	.unpreserve_folio = kho_unpreserve_folio,
 	.restore_folio = kho_restore_folio,
+	.free_folio = folio_put,
 };
 
 static const struct kstate_mem_ops *kstate_ops(void)
 {
+	if (kstate_test_ops)
+		return kstate_test_ops;
 	return kho_is_enabled() ? &kstate_kho_ops : &kstate_nomem_ops;
 }
 #else
 static const struct kstate_mem_ops *kstate_ops(void)
 {
-	return &kstate_nomem_ops;
+	return kstate_test_ops ?: &kstate_nomem_ops;
 }
 #endif
 
@@ -225,10 +235,10 @@ int kstate_save(void)
 		return 0;
 	}
 	err = kstate_write_stream(&kstate_saved, &kstate_registry);
-	if (!err && ops != &kstate_nomem_ops) {
-		err = kstate_writer_publish(&kstate_saved, &dir) ?:
-		      kstate_publish(dir, kstate_saved.size);
-	}
+	if (!err && ops != &kstate_nomem_ops)
+		err = kstate_writer_publish(&kstate_saved, &dir);
+	if (!err && ops != &kstate_nomem_ops && !kstate_test_ops)
+		err = kstate_publish(dir, kstate_saved.size);
 	if (err) {
 		kstate_writer_destroy(&kstate_saved);
 		if (IS_ENABLED(CONFIG_KEXEC_HANDOVER))
@@ -262,6 +272,17 @@ void kstate_discard(void)
 	mutex_unlock(&kstate_save_lock);
 }
 EXPORT_SYMBOL_GPL(kstate_discard);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Tests save through their own memory ops; NULL puts KHO's back. */
+void kstate_set_test_ops(const struct kstate_mem_ops *ops)
+{
+	mutex_lock(&kstate_save_lock);
+	kstate_test_ops = ops;
+	mutex_unlock(&kstate_save_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(kstate_set_test_ops);
+#endif
 
 /* ---- restoring --------------------------------------------------------- */
 

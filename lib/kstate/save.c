@@ -2,8 +2,9 @@
 /*
  * KSTATE: writing a stream.
  *
- * The writer appends bytes to a list of order-0 pages, so a stream has no
- * size limit but memory and needs no contiguous allocation.  Lengths that
+ * The writer appends bytes to a list of order-0 pages, so a stream needs no
+ * contiguous allocation; it is at most %KSTATE_STREAM_MAX_SIZE bytes, what
+ * the reader accepts.  Lengths that
  * are known only after a value is written are reserved and patched in
  * place.  The tables of every description in use come first, once, then the
  * instances; an instance holds only values, in table order, so its overhead
@@ -61,15 +62,16 @@ static void kstate_copy_at(struct kstate_writer *w, size_t pos,
  * @len: how many.
  *
  * Context: Process context; may sleep.
- * Return: 0 or -ENOMEM.
+ * Return: 0; -EFBIG if the stream would grow beyond
+ * %KSTATE_STREAM_MAX_SIZE, which the next kernel refuses; -ENOMEM.
  */
 int kstate_write(struct kstate_writer *w, const void *buf, size_t len)
 {
 	size_t end = w->size + len;
 	int err;
 
-	if (end < w->size)
-		return -ENOMEM;
+	if (end < w->size || end > KSTATE_STREAM_MAX_SIZE)
+		return -EFBIG;
 	while (((size_t)w->nr_pages << PAGE_SHIFT) < end) {
 		struct page *page;
 
