@@ -241,8 +241,31 @@ int kstate_in_restore(struct kstate_in *in,
 		      u64 id);
 void kstate_in_close(struct kstate_in *in);
 
+/* kho.c: the handover through KHO */
+#ifdef CONFIG_KEXEC_HANDOVER
+const struct kstate_mem_ops *kstate_kho_ops(void);
+int kstate_kho_publish(phys_addr_t dir, u64 size);
+void kstate_kho_unpublish(void);
+void kstate_kho_take_handover(struct kstate_in *in);
+#else
+static inline const struct kstate_mem_ops *kstate_kho_ops(void)
+{
+	return NULL;
+}
+
+static inline int kstate_kho_publish(phys_addr_t dir, u64 size)
+{
+	return 0;
+}
+
+static inline void kstate_kho_unpublish(void) { }
+static inline void kstate_kho_take_handover(struct kstate_in *in) { }
+#endif
+
 /* core.c */
 void kstate_set_test_ops(const struct kstate_mem_ops *ops);
+int kstate_dump_outgoing(struct seq_buf *s);
+int kstate_dump_incoming(struct seq_buf *s);
 
 /* dump.c */
 int kstate_in_dump(struct kstate_in *in, struct seq_buf *s);
