@@ -197,7 +197,16 @@ void kstate_discard(void)
 EXPORT_SYMBOL_GPL(kstate_discard);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Tests save through their own memory ops; NULL puts KHO's back. */
+/**
+ * kstate_set_test_ops() - save through a test's memory ops
+ * @ops: the ops kstate_save() and kstate_discard() use from now on, or
+ *	NULL for KHO's (none without KHO).
+ *
+ * A test's stream is preserved through @ops only; no KHO subtree is
+ * published for it.  Built with CONFIG_KUNIT only.
+ *
+ * Context: Process context; takes the save lock.
+ */
 void kstate_set_test_ops(const struct kstate_mem_ops *ops)
 {
 	mutex_lock(&kstate_save_lock);

@@ -328,6 +328,7 @@ static void kstate_dump_table(struct kstate_dumper *dd,
  * @in: the stream.
  * @s: where to write.
  *
+ * Context: Process context; takes @in->lock.
  * Return: 0; -ENOENT if @in holds no stream; -EOVERFLOW if @s is too small.
  */
 int kstate_in_dump(struct kstate_in *in, struct seq_buf *s)

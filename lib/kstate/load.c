@@ -67,6 +67,13 @@ const char *kstate_rule_name(unsigned int rule)
 	return rule < ARRAY_SIZE(names) ? names[rule] : "?";
 }
 
+/**
+ * kstate_kind_is_scalar() - is a kind an integer or bool?
+ * @kind: a value of &enum kstate_kind, or anything read from a stream.
+ *
+ * Context: Any context.
+ * Return: true for %KSTATE_U8 to %KSTATE_BOOL.
+ */
 bool kstate_kind_is_scalar(unsigned int kind)
 {
 	return kind >= KSTATE_U8 && kind <= KSTATE_BOOL;
@@ -78,6 +85,13 @@ static bool kstate_kind_is_signed(unsigned int kind)
 	return kind >= KSTATE_S8 && kind <= KSTATE_S64;
 }
 
+/**
+ * kstate_scalar_width() - the bytes a scalar kind is saved in
+ * @kind: a value of &enum kstate_kind, or anything read from a stream.
+ *
+ * Context: Any context.
+ * Return: 1, 2, 4 or 8 for a scalar kind, 0 for any other.
+ */
 unsigned int kstate_scalar_width(unsigned int kind)
 {
 	switch (kind) {
@@ -483,6 +497,12 @@ static void kstate_index_instances(struct kstate_in *in,
 	}
 }
 
+/**
+ * kstate_in_init() - prepare a reader that holds no stream
+ * @in: the reader.
+ *
+ * Context: Any context.
+ */
 void kstate_in_init(struct kstate_in *in)
 {
 	memset(in, 0, sizeof(*in));
@@ -623,6 +643,7 @@ static void kstate_free_pages(const struct kstate_mem_ops *ops,
  * a page listed twice or a directory loop is refused.  The data pages are
  * mapped contiguously.
  *
+ * Context: Process context; may sleep.
  * Return: as kstate_in_open(); on -EINVAL the claimed pages are freed.
  */
 int kstate_in_load_pages(struct kstate_in *in, phys_addr_t dir, u64 size,
@@ -724,6 +745,8 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_in_load_pages);
  *
  * Frees the pages of a stream from kstate_in_load_pages().  Restores
  * return -ENOENT afterwards.
+ *
+ * Context: Process context; takes @in->lock, may sleep.
  */
 void kstate_in_close(struct kstate_in *in)
 {
@@ -1534,6 +1557,7 @@ static int kstate_decode(struct kstate_ld *ld, struct kstate_sinst *inst,
  * @obj: the object; fields the stream lacks keep their values.
  * @id: the instance id.
  *
+ * Context: Process context; takes @in->lock, may sleep.
  * Return: 0; -ENOENT if nothing was saved for (@desc->name, @id) or the
  * stream is gone; -EALREADY if it was restored already; -EOPNOTSUPP if it
  * (or a struct in it) was saved by a version below the description's

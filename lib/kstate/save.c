@@ -28,6 +28,13 @@
 
 #include "kstate_internal.h"
 
+/**
+ * kstate_writer_init() - prepare an empty writer
+ * @w: the writer.
+ * @ops: how it preserves memory fields and, once published, its pages.
+ *
+ * Context: Any context.
+ */
 void kstate_writer_init(struct kstate_writer *w,
 			const struct kstate_mem_ops *ops)
 {
@@ -479,6 +486,7 @@ static int kstate_write_one(void *arg, const struct kstate_description *d,
  * memory fields through @w's ops.  On error the caller destroys @w, which
  * undoes that.
  *
+ * Context: Process context; takes @out->lock, may sleep.
  * Return: 0 or a negative errno (one log line names the object).
  */
 int kstate_write_stream(struct kstate_writer *w, struct kstate_out *out)
@@ -520,6 +528,7 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_write_stream);
  * @w: a written stream.
  * @dir: the physical address of the first directory page.
  *
+ * Context: Process context; may sleep.
  * Return: 0, or a negative errno with nothing preserved.
  */
 int kstate_writer_publish(struct kstate_writer *w, phys_addr_t *dir)
@@ -585,6 +594,7 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_writer_publish);
  * kstate_writer_linearize() - copy a written stream into one buffer
  * @w: the writer.
  *
+ * Context: Process context; may sleep.
  * Return: a kvmalloc()ed copy of the @w->size bytes, or NULL.
  */
 void *kstate_writer_linearize(const struct kstate_writer *w)
@@ -601,6 +611,8 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_writer_linearize);
 /**
  * kstate_writer_destroy() - unpreserve and free everything of a stream
  * @w: the writer.
+ *
+ * Context: Process context; may sleep.
  */
 void kstate_writer_destroy(struct kstate_writer *w)
 {
