@@ -1562,8 +1562,10 @@ static int kstate_decode(struct kstate_ld *ld, struct kstate_sinst *inst,
  * stream is gone; -EALREADY if it was restored already; -EOPNOTSUPP if it
  * (or a struct in it) was saved by a version below the description's
  * min_version_id or needs fields this kernel does not know; -EINVAL if it
- * is malformed (one log line, @obj unchanged); -ENOMEM; or the error of a
- * pre_load, post_load or custom load callback.
+ * is malformed, nests a table of another name or a table inside itself
+ * (one log line); -ENOMEM; or the error of a pre_load, post_load or custom
+ * load callback.  On any error @obj and the structs it points to are as
+ * they were, and no memory stays claimed.
  */
 int kstate_in_restore(struct kstate_in *in,
 		      const struct kstate_description *desc, void *obj, u64 id)
