@@ -1,30 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KSTATE: the public API, and the handover of the stream through KHO.
+ * KSTATE: the public API.
  *
- * Objects are registered in one registry.  kstate_save(), which KHO calls
- * while it builds the handover, writes them all into a new stream, preserves
- * its pages and publishes it as the KHO subtree "kstate"; a stream saved
- * earlier is discarded first.  In the next kernel the subtree is read at
- * subsys_initcall time, before KHO releases unclaimed memory: its pages are
- * claimed and mapped, and the stream is indexed, so that kstate_restore()
- * works from then on, in any order, until kstate_finish().
+ * Objects are registered in one registry.  kstate_save(), which the reboot
+ * path calls before KHO finalizes the handover, writes them all into a new
+ * stream, preserves its pages and has kho.c publish it as the KHO subtree
+ * "kstate"; a stream saved earlier is discarded first, and kstate_discard()
+ * undoes the last save.  In the next kernel kho.c takes the handover at
+ * subsys_initcall time, before KHO releases unclaimed memory: the stream's
+ * pages are claimed and mapped, and the stream is indexed, so that
+ * kstate_restore() works from then on, in any order, until kstate_finish().
  *
- * Reading debugfs kstate/outgoing writes the registered objects into a
- * throw-away stream without calling their pre_save and post_save hooks.
+ * Layers, each calling only those below it: debugfs.c; this file; kho.c;
+ * the reader (load.c, dump.c), the writer (save.c) and the registry
+ * (registry.c).
  */
 #define pr_fmt(fmt) "kstate: " fmt
 
 #include <kunit/visibility.h>
-#include <linux/debugfs.h>
 #include <linux/init.h>
-#include <linux/kexec_handover.h>
-#include <linux/libfdt.h>
 #include <linux/mm.h>
 #include <linux/seq_buf.h>
 #include <linux/slab.h>
-#include <linux/unaligned.h>
-#include <linux/vmalloc.h>
 
 #include "kstate_internal.h"
 
@@ -38,9 +35,8 @@ static struct kstate_in kstate_incoming = {
 	.lock = __MUTEX_INITIALIZER(kstate_incoming.lock),
 };
 
-static DEFINE_MUTEX(kstate_save_lock);
+static DEFINE_MUTEX(kstate_save_lock);	/* serializes saves and the subtree */
 static struct kstate_writer kstate_saved;	/* the stream handed over */
-static struct page *kstate_fdt_page;		/* its KHO subtree */
 
 /* ---- memory ops -------------------------------------------------------- */
 
@@ -69,6 +65,10 @@ static void kstate_nop_free_pages(struct page *page, unsigned long nr)
 {
 }
 
+static void kstate_nop_free_folio(struct folio *folio)
+{
+}
+
 const struct kstate_mem_ops kstate_nomem_ops = {
 	.preserve_pages = kstate_nop_preserve_pages,
 	.unpreserve_pages = kstate_nop_preserve_pages,
@@ -77,36 +77,19 @@ const struct kstate_mem_ops kstate_nomem_ops = {
 	.preserve_folio = kstate_nop_preserve_folio,
 	.unpreserve_folio = kstate_nop_preserve_folio,
 	.restore_folio = kstate_nop_restore_folio,
+	.free_folio = kstate_nop_free_folio,
 };
 EXPORT_SYMBOL_IF_KUNIT(kstate_nomem_ops);
 
-#ifdef CONFIG_KEXEC_HANDOVER
-static void kstate_kho_free_pages(struct page *page, unsigned long nr)
-{
-	while (nr--)
-		__free_page(page++);
-}
+static const struct kstate_mem_ops *kstate_test_ops;
 
-static const struct kstate_mem_ops kstate_kho_ops = {
-	.preserve_pages = kho_preserve_pages,
-	.unpreserve_pages = kho_unpreserve_pages,
-	.restore_pages = kho_restore_pages,
-	.free_pages = kstate_kho_free_pages,
-	.preserve_folio = kho_preserve_folio,
-	.unpreserve_folio = kho_unpreserve_folio,
-	.restore_folio = kho_restore_folio,
-};
-
+/* The memory ops of a save: a test's, KHO's, or none without KHO. */
 static const struct kstate_mem_ops *kstate_ops(void)
 {
-	return kho_is_enabled() ? &kstate_kho_ops : &kstate_nomem_ops;
+	if (kstate_test_ops)
+		return kstate_test_ops;
+	return kstate_kho_ops() ?: &kstate_nomem_ops;
 }
-#else
-static const struct kstate_mem_ops *kstate_ops(void)
-{
-	return &kstate_nomem_ops;
-}
-#endif
 
 /* ---- registration ------------------------------------------------------ */
 
@@ -149,54 +132,6 @@ EXPORT_SYMBOL_GPL(kstate_unregister);
 
 /* ---- saving ------------------------------------------------------------ */
 
-static int kstate_publish(phys_addr_t dir, u64 size)
-{
-	void *fdt;
-	int err;
-
-	if (kstate_fdt_page) {
-		fdt = page_address(kstate_fdt_page);
-		err = fdt_setprop_inplace_u64(fdt, 0, KSTATE_FDT_PROP_DIR, dir) ?:
-		      fdt_setprop_inplace_u64(fdt, 0, KSTATE_FDT_PROP_SIZE, size);
-		return err ? -EINVAL : 0;
-	}
-	kstate_fdt_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!kstate_fdt_page)
-		return -ENOMEM;
-	fdt = page_address(kstate_fdt_page);
-	err = fdt_create(fdt, PAGE_SIZE) ?: fdt_finish_reservemap(fdt) ?:
-	      fdt_begin_node(fdt, "") ?:
-	      fdt_property_string(fdt, "compatible", KSTATE_FDT_COMPATIBLE) ?:
-	      fdt_property_u64(fdt, KSTATE_FDT_PROP_DIR, dir) ?:
-	      fdt_property_u64(fdt, KSTATE_FDT_PROP_SIZE, size) ?:
-	      fdt_end_node(fdt) ?: fdt_finish(fdt);
-	if (err) {
-		err = -EINVAL;
-		goto free;
-	}
-	err = kho_preserve_pages(kstate_fdt_page, 1);
-	if (err)
-		goto free;
-	err = kho_add_subtree(KSTATE_FDT_NAME, fdt);
-	if (!err)
-		return 0;
-	kho_unpreserve_pages(kstate_fdt_page, 1);
-free:
-	__free_page(kstate_fdt_page);
-	kstate_fdt_page = NULL;
-	return err;
-}
-
-static void kstate_unpublish(void)
-{
-	if (!kstate_fdt_page)
-		return;
-	kho_remove_subtree(page_address(kstate_fdt_page));
-	kho_unpreserve_pages(kstate_fdt_page, 1);
-	__free_page(kstate_fdt_page);
-	kstate_fdt_page = NULL;
-}
-
 /**
  * kstate_save() - write every registered object into the handover now
  *
@@ -219,20 +154,19 @@ int kstate_save(void)
 	kstate_writer_destroy(&kstate_saved);
 	kstate_writer_init(&kstate_saved, ops);
 	if (!READ_ONCE(kstate_registry.nr)) {
-		if (IS_ENABLED(CONFIG_KEXEC_HANDOVER))
-			kstate_unpublish();
+		kstate_kho_unpublish();
 		mutex_unlock(&kstate_save_lock);
 		return 0;
 	}
 	err = kstate_write_stream(&kstate_saved, &kstate_registry);
-	if (!err && ops != &kstate_nomem_ops) {
-		err = kstate_writer_publish(&kstate_saved, &dir) ?:
-		      kstate_publish(dir, kstate_saved.size);
-	}
+	if (!err && ops != &kstate_nomem_ops)
+		err = kstate_writer_publish(&kstate_saved, &dir);
+	/* a test's stream stays in memory */
+	if (!err && ops != &kstate_nomem_ops && !kstate_test_ops)
+		err = kstate_kho_publish(dir, kstate_saved.size);
 	if (err) {
 		kstate_writer_destroy(&kstate_saved);
-		if (IS_ENABLED(CONFIG_KEXEC_HANDOVER))
-			kstate_unpublish();
+		kstate_kho_unpublish();
 		pr_err("save failed (%d), no state is handed over\n", err);
 	} else {
 		pr_info("saved %u instances of %u descriptions, %zu bytes\n",
@@ -257,11 +191,30 @@ void kstate_discard(void)
 {
 	mutex_lock(&kstate_save_lock);
 	kstate_writer_destroy(&kstate_saved);
-	if (IS_ENABLED(CONFIG_KEXEC_HANDOVER))
-		kstate_unpublish();
+	kstate_kho_unpublish();
 	mutex_unlock(&kstate_save_lock);
 }
 EXPORT_SYMBOL_GPL(kstate_discard);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * kstate_set_test_ops() - save through a test's memory ops
+ * @ops: the ops kstate_save() and kstate_discard() use from now on, or
+ *	NULL for KHO's (none without KHO).
+ *
+ * A test's stream is preserved through @ops only; no KHO subtree is
+ * published for it.  Built with CONFIG_KUNIT only.
+ *
+ * Context: Process context; takes the save lock.
+ */
+void kstate_set_test_ops(const struct kstate_mem_ops *ops)
+{
+	mutex_lock(&kstate_save_lock);
+	kstate_test_ops = ops;
+	mutex_unlock(&kstate_save_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(kstate_set_test_ops);
+#endif
 
 /* ---- restoring --------------------------------------------------------- */
 
@@ -340,166 +293,44 @@ int kstate_dump(struct seq_buf *s, const void *stream, size_t size)
 }
 EXPORT_SYMBOL_GPL(kstate_dump);
 
-/* ---- the next kernel --------------------------------------------------- */
+/* ---- for debugfs.c ---------------------------------------------------- */
 
-#ifdef CONFIG_KEXEC_HANDOVER
-static void __init kstate_take_handover(void)
+/*
+ * Render what a save would write now, without calling pre_save or post_save
+ * hooks: reading debugfs must not touch devices.
+ */
+int kstate_dump_outgoing(struct seq_buf *s)
 {
-	const void *fdt;
-	struct page *page;
-	phys_addr_t phys;
-	const u64 *dir, *size;
-	int len, err;
-
-	if (kho_retrieve_subtree(KSTATE_FDT_NAME, &phys))
-		return;
-	page = PAGE_ALIGNED(phys) ? kho_restore_pages(phys, 1) : NULL;
-	if (!page) {
-		pr_err("refusing the handover: subtree not preserved\n");
-		kstate_incoming.state = KSTATE_IN_REFUSED;
-		return;
-	}
-	fdt = page_address(page);
-	dir = NULL;
-	size = NULL;
-	if (!fdt_check_header(fdt) && fdt_totalsize(fdt) <= PAGE_SIZE &&
-	    !fdt_node_check_compatible(fdt, 0, KSTATE_FDT_COMPATIBLE)) {
-		dir = fdt_getprop(fdt, 0, KSTATE_FDT_PROP_DIR, &len);
-		if (len != sizeof(*dir))
-			dir = NULL;
-		size = fdt_getprop(fdt, 0, KSTATE_FDT_PROP_SIZE, &len);
-		if (len != sizeof(*size))
-			size = NULL;
-	}
-	if (!dir || !size) {
-		pr_err("refusing the handover: bad subtree\n");
-		kstate_incoming.state = KSTATE_IN_REFUSED;
-		__free_page(page);
-		return;
-	}
-	err = kstate_in_load_pages(&kstate_incoming,
-				   fdt64_to_cpu(get_unaligned(dir)),
-				   fdt64_to_cpu(get_unaligned(size)),
-				   &kstate_kho_ops);
-	__free_page(page);
-	if (!err)
-		pr_info("handover: %u instances of %u descriptions, %zu bytes\n",
-			kstate_incoming.nr_index, kstate_incoming.nr_descs,
-			kstate_incoming.size);
-}
-#else
-static void __init kstate_take_handover(void)
-{
-}
-#endif
-
-/* ---- debugfs ----------------------------------------------------------- */
-
-struct kstate_dump_buf {
-	char *buf;
-	size_t len;
-};
-
-static int kstate_render(struct kstate_dump_buf *db, bool outgoing)
-{
-	struct kstate_writer *w = NULL;
-	size_t size = SZ_64K;
-	struct seq_buf s;
-	void *stream = NULL;
+	struct kstate_writer *w;
+	void *stream;
 	int err;
 
-	if (outgoing) {
-		w = kzalloc(sizeof(*w), GFP_KERNEL);
-		if (!w)
-			return -ENOMEM;
-		kstate_writer_init(w, &kstate_nomem_ops);
-		w->no_hooks = true;	/* reading debugfs must not touch devices */
-		err = kstate_write_stream(w, &kstate_registry);
-		stream = err ? NULL : kstate_writer_linearize(w);
-		if (!err && !stream)
-			err = -ENOMEM;
-		if (err)
-			goto out;
-	}
-	for (;;) {
-		db->buf = kvmalloc(size, GFP_KERNEL);
-		if (!db->buf) {
-			err = -ENOMEM;
-			break;
-		}
-		seq_buf_init(&s, db->buf, size);
-		err = outgoing ? kstate_dump(&s, stream, w->size) :
-				 kstate_in_dump(&kstate_incoming, &s);
-		if (err != -EOVERFLOW || size >= SZ_256M)
-			break;
-		kvfree(db->buf);
-		size *= 4;
-	}
-	if (err) {
-		kvfree(db->buf);
-		db->buf = NULL;
-	} else {
-		db->len = seq_buf_used(&s);
-	}
-out:
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	kstate_writer_init(w, &kstate_nomem_ops);
+	w->no_hooks = true;
+	err = kstate_write_stream(w, &kstate_registry);
+	stream = err ? NULL : kstate_writer_linearize(w);
+	if (!err)
+		err = stream ? kstate_dump(s, stream, w->size) : -ENOMEM;
 	kvfree(stream);
-	if (w) {
-		kstate_writer_destroy(w);
-		kfree(w);
-	}
+	kstate_writer_destroy(w);
+	kfree(w);
 	return err;
 }
 
-static int kstate_dump_open(struct inode *inode, struct file *file)
+/* Render the stream the previous kernel handed over. */
+int kstate_dump_incoming(struct seq_buf *s)
 {
-	struct kstate_dump_buf *db = kzalloc(sizeof(*db), GFP_KERNEL);
-	int err;
-
-	if (!db)
-		return -ENOMEM;
-	err = kstate_render(db, !!inode->i_private);
-	if (err && err != -ENOENT) {
-		kfree(db);
-		return err;
-	}
-	file->private_data = db;
-	return 0;
+	return kstate_in_dump(&kstate_incoming, s);
 }
 
-static ssize_t kstate_dump_read(struct file *file, char __user *ubuf,
-				size_t count, loff_t *ppos)
-{
-	struct kstate_dump_buf *db = file->private_data;
-
-	return simple_read_from_buffer(ubuf, count, ppos, db->buf, db->len);
-}
-
-static int kstate_dump_release(struct inode *inode, struct file *file)
-{
-	struct kstate_dump_buf *db = file->private_data;
-
-	kvfree(db->buf);
-	kfree(db);
-	return 0;
-}
-
-static const struct file_operations kstate_dump_fops = {
-	.owner = THIS_MODULE,
-	.open = kstate_dump_open,
-	.read = kstate_dump_read,
-	.release = kstate_dump_release,
-	.llseek = default_llseek,
-};
+/* ---- the next kernel --------------------------------------------------- */
 
 static int __init kstate_init(void)
 {
-	struct dentry *dir;
-
-	kstate_take_handover();
-	dir = debugfs_create_dir("kstate", NULL);
-	debugfs_create_file("incoming", 0400, dir, NULL, &kstate_dump_fops);
-	debugfs_create_file("outgoing", 0400, dir, (void *)1,
-			    &kstate_dump_fops);
+	kstate_kho_take_handover(&kstate_incoming);
 	return 0;
 }
 subsys_initcall(kstate_init);

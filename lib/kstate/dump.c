@@ -19,6 +19,8 @@ struct kstate_dumper {
 	struct seq_buf *s;
 	struct kstate_in *in;
 	const char *err;
+	u32 stack[KSTATE_MAX_DEPTH + 1];	/* the tables being dumped */
+	unsigned int nr_stack;
 };
 
 static bool kstate_dget(struct kstate_dumper *dd, struct kstate_reader *r,
@@ -102,6 +104,9 @@ static bool kstate_dump_bytes(struct kstate_dumper *dd,
 }
 
 static bool kstate_dump_struct(struct kstate_dumper *dd,
+			       struct kstate_reader *r, u32 sdi, int indent,
+			       int depth);
+static bool kstate_dump_fields(struct kstate_dumper *dd,
 			       struct kstate_reader *r, u32 sdi, int indent,
 			       int depth);
 
@@ -206,16 +211,40 @@ static bool kstate_dump_struct(struct kstate_dumper *dd,
 			       struct kstate_reader *r, u32 sdi, int indent,
 			       int depth)
 {
+	unsigned int i;
+	bool ok;
+
+	if (depth > KSTATE_MAX_DEPTH || !dd->in->descs[sdi].valid) {
+		dd->err = depth > KSTATE_MAX_DEPTH ? "nested too deep" :
+						     "invalid table";
+		return false;
+	}
+	/* As on load: a table inside itself is refused, not followed. */
+	for (i = 0; i < dd->nr_stack; i++) {
+		if (dd->stack[i] == sdi) {
+			dd->err = "recursive table";
+			return false;
+		}
+	}
+	if (dd->nr_stack >= ARRAY_SIZE(dd->stack)) {
+		dd->err = "nested too deep";
+		return false;
+	}
+	dd->stack[dd->nr_stack++] = sdi;
+	ok = kstate_dump_fields(dd, r, sdi, indent, depth);
+	dd->nr_stack--;
+	return ok;
+}
+
+static bool kstate_dump_fields(struct kstate_dumper *dd,
+			       struct kstate_reader *r, u32 sdi, int indent,
+			       int depth)
+{
 	struct kstate_sdesc *sd = &dd->in->descs[sdi];
 	struct kstate_reader sub;
 	u32 i, ssdi, len;
 	u16 nr;
 
-	if (depth > KSTATE_MAX_DEPTH || !sd->valid) {
-		dd->err = depth > KSTATE_MAX_DEPTH ? "nested too deep" :
-						     "invalid table";
-		return false;
-	}
 	for (i = 0; i < sd->nr_fields; i++)
 		if (!kstate_dump_field(dd, r, &sd->fields[i], indent, depth))
 			return false;
@@ -299,6 +328,7 @@ static void kstate_dump_table(struct kstate_dumper *dd,
  * @in: the stream.
  * @s: where to write.
  *
+ * Context: Process context; takes @in->lock.
  * Return: 0; -ENOENT if @in holds no stream; -EOVERFLOW if @s is too small.
  */
 int kstate_in_dump(struct kstate_in *in, struct seq_buf *s)

@@ -32,6 +32,7 @@ struct seq_buf;
  * @preserve_folio: keep @folio for the next kernel.
  * @unpreserve_folio: undo @preserve_folio.
  * @restore_folio: claim the folio at @phys; NULL as for @restore_pages.
+ * @free_folio: give back a folio that @restore_folio returned.
  */
 struct kstate_mem_ops {
 	int (*preserve_pages)(struct page *page, unsigned long nr);
@@ -41,6 +42,7 @@ struct kstate_mem_ops {
 	int (*preserve_folio)(struct folio *folio);
 	int (*unpreserve_folio)(struct folio *folio);
 	struct folio *(*restore_folio)(phys_addr_t phys);
+	void (*free_folio)(struct folio *folio);
 };
 
 /* Preserves nothing and restores nothing: for dumps of what would be saved. */
@@ -111,6 +113,17 @@ struct kstate_sfield {
 	u32 version, size, count, desc;
 };
 
+/*
+ * The fields of a saved table matched to the fields of one loader
+ * description, by name: @field[i] loads saved field i, or is NULL.
+ */
+struct kstate_smap {
+	struct kstate_smap *next;
+	const struct kstate_description *desc;
+	const char *missing;	/* a loader field the saved table lacks */
+	const struct kstate_field *field[];
+};
+
 /* A description of a saved table, as parsed. */
 struct kstate_sdesc {
 	const char *name;
@@ -120,14 +133,12 @@ struct kstate_sdesc {
 	u32 version, min_version;
 	u16 nr_fields, nr_subs;
 	struct kstate_sfield *fields;
+	u16 *by_name;		/* field numbers, sorted by name */
 	u32 *subs;
-	/* saved field -> loader field, for the loader description @map_for */
-	const struct kstate_description *map_for;
-	const struct kstate_field **map;
-	const char *missing;	/* a loader field the saved table lacks */
+	struct kstate_smap *maps;	/* one per loader description used */
 };
 
-/* An instance in the index. */
+/* An instance in the index; @off fits: a stream is at most 4 GiB - 1. */
 struct kstate_sinst {
 	u32 desc;
 	u64 id;
@@ -152,12 +163,17 @@ enum {
  * @nr_pages: number of them.
  * @descs: the saved tables.
  * @nr_descs: number of them.
+ * @by_name: numbers of the named tables, sorted by name.
+ * @nr_named: number of them.
  * @index: instances sorted by (description, id).
  * @nr_index: number of them.
  * @cap_index: room in @index.
  * @state: one of KSTATE_IN_*.
  * @checked: the description validated last.
- * @last_error: why the last failed restore failed, as logged.
+ * @nr_name_cmps: name comparisons made while opening (the work the checks
+ *	of unique names take).
+ * @last_error: why the stream was refused, or why the last failed restore
+ *	failed, as logged.
  */
 struct kstate_in {
 	struct mutex lock;		/* serializes restores and dumps */
@@ -169,11 +185,14 @@ struct kstate_in {
 	unsigned int nr_pages;
 	struct kstate_sdesc *descs;
 	u32 nr_descs;
+	u32 *by_name;
+	u32 nr_named;
 	struct kstate_sinst *index;
 	u32 nr_index;
 	unsigned int cap_index;
 	int state;
 	const struct kstate_description *checked;
+	unsigned long nr_name_cmps;
 	char last_error[112];
 };
 
@@ -221,6 +240,32 @@ int kstate_in_restore(struct kstate_in *in,
 		      const struct kstate_description *desc, void *obj,
 		      u64 id);
 void kstate_in_close(struct kstate_in *in);
+
+/* kho.c: the handover through KHO */
+#ifdef CONFIG_KEXEC_HANDOVER
+const struct kstate_mem_ops *kstate_kho_ops(void);
+int kstate_kho_publish(phys_addr_t dir, u64 size);
+void kstate_kho_unpublish(void);
+void kstate_kho_take_handover(struct kstate_in *in);
+#else
+static inline const struct kstate_mem_ops *kstate_kho_ops(void)
+{
+	return NULL;
+}
+
+static inline int kstate_kho_publish(phys_addr_t dir, u64 size)
+{
+	return 0;
+}
+
+static inline void kstate_kho_unpublish(void) { }
+static inline void kstate_kho_take_handover(struct kstate_in *in) { }
+#endif
+
+/* core.c */
+void kstate_set_test_ops(const struct kstate_mem_ops *ops);
+int kstate_dump_outgoing(struct seq_buf *s);
+int kstate_dump_incoming(struct seq_buf *s);
 
 /* dump.c */
 int kstate_in_dump(struct kstate_in *in, struct seq_buf *s);

@@ -25,13 +25,28 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 /* ---- the KHO stub ------------------------------------------------------ */
 
 static DEFINE_XARRAY(stub_preserved);	/* pfn -> pages (folio: 0) + 1 */
+static DEFINE_XARRAY(stub_claimed);	/* pfn -> pages (folio: 0) + 1 */
+
+/*
+ * What went through the stub: preserve and unpreserve calls that succeeded,
+ * claims (restores that returned memory) and releases of claimed memory.
+ * A release of memory that is not claimed counts in @bad_release.
+ */
+static struct {
+	unsigned long preserve, unpreserve, claim, release, bad_release;
+} stub_count;
 
 static int stub_preserve(unsigned long pfn, unsigned long nr)
 {
-	return xa_insert(&stub_preserved, pfn, xa_mk_value(nr + 1), GFP_KERNEL);
+	int err = xa_insert(&stub_preserved, pfn, xa_mk_value(nr + 1),
+			    GFP_KERNEL);
+
+	if (!err)
+		stub_count.preserve++;
+	return err;
 }
 
-static bool stub_claim(unsigned long pfn, unsigned long nr)
+static bool stub_forget(unsigned long pfn, unsigned long nr)
 {
 	void *e = xa_load(&stub_preserved, pfn);
 
@@ -41,6 +56,28 @@ static bool stub_claim(unsigned long pfn, unsigned long nr)
 	return true;
 }
 
+static bool stub_claim(unsigned long pfn, unsigned long nr)
+{
+	if (!stub_forget(pfn, nr))
+		return false;
+	if (xa_insert(&stub_claimed, pfn, xa_mk_value(nr + 1), GFP_KERNEL))
+		return false;
+	stub_count.claim++;
+	return true;
+}
+
+static void stub_release(unsigned long pfn, unsigned long nr)
+{
+	void *e = xa_load(&stub_claimed, pfn);
+
+	if (!e || xa_to_value(e) != nr + 1) {
+		stub_count.bad_release++;
+		return;
+	}
+	xa_erase(&stub_claimed, pfn);
+	stub_count.release++;
+}
+
 static int stub_preserve_pages(struct page *page, unsigned long nr)
 {
 	return stub_preserve(page_to_pfn(page), nr);
@@ -48,7 +85,10 @@ static int stub_preserve_pages(struct page *page, unsigned long nr)
 
 static int stub_unpreserve_pages(struct page *page, unsigned long nr)
 {
-	return stub_claim(page_to_pfn(page), nr) ? 0 : -ENOENT;
+	if (!stub_forget(page_to_pfn(page), nr))
+		return -ENOENT;
+	stub_count.unpreserve++;
+	return 0;
 }
 
 static struct page *stub_restore_pages(phys_addr_t phys, unsigned long nr)
@@ -57,9 +97,10 @@ static struct page *stub_restore_pages(phys_addr_t phys, unsigned long nr)
 						NULL;
 }
 
+/* The tests own the memory: a release only records that it happened. */
 static void stub_free_pages(struct page *page, unsigned long nr)
 {
-	/* the writer owns the pages in these tests */
+	stub_release(page_to_pfn(page), nr);
 }
 
 static int stub_preserve_folio(struct folio *folio)
@@ -69,12 +110,20 @@ static int stub_preserve_folio(struct folio *folio)
 
 static int stub_unpreserve_folio(struct folio *folio)
 {
-	return stub_claim(folio_pfn(folio), 0) ? 0 : -ENOENT;
+	if (!stub_forget(folio_pfn(folio), 0))
+		return -ENOENT;
+	stub_count.unpreserve++;
+	return 0;
 }
 
 static struct folio *stub_restore_folio(phys_addr_t phys)
 {
 	return stub_claim(PHYS_PFN(phys), 0) ? pfn_folio(PHYS_PFN(phys)) : NULL;
+}
+
+static void stub_free_folio(struct folio *folio)
+{
+	stub_release(folio_pfn(folio), 0);
 }
 
 static const struct kstate_mem_ops stub_ops = {
@@ -85,7 +134,26 @@ static const struct kstate_mem_ops stub_ops = {
 	.preserve_folio = stub_preserve_folio,
 	.unpreserve_folio = stub_unpreserve_folio,
 	.restore_folio = stub_restore_folio,
+	.free_folio = stub_free_folio,
 };
+
+/* Memory claimed and not released yet. */
+static unsigned long stub_held(void)
+{
+	return stub_count.claim - stub_count.release;
+}
+
+static void stub_reset(void)
+{
+	unsigned long pfn;
+	void *e;
+
+	xa_for_each(&stub_preserved, pfn, e)
+		xa_erase(&stub_preserved, pfn);
+	xa_for_each(&stub_claimed, pfn, e)
+		xa_erase(&stub_claimed, pfn);
+	memset(&stub_count, 0, sizeof(stub_count));
+}
 
 /* ---- a session: registry, writer, reader ------------------------------- */
 
@@ -99,15 +167,12 @@ struct ks_session {
 static void ks_session_exit(void *arg)
 {
 	struct ks_session *s = arg;
-	unsigned long pfn;
-	void *e;
 
 	kstate_in_close(&s->in);
 	kstate_writer_destroy(&s->w);
 	kstate_out_destroy(&s->out);
 	kvfree(s->linear);
-	xa_for_each(&stub_preserved, pfn, e)
-		xa_erase(&stub_preserved, pfn);
+	stub_reset();
 }
 
 static struct ks_session *ks_session(struct kunit *test)
@@ -115,6 +180,7 @@ static struct ks_session *ks_session(struct kunit *test)
 	struct ks_session *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
+	stub_reset();
 	kstate_out_init(&s->out);
 	kstate_writer_init(&s->w, &stub_ops);
 	kstate_in_init(&s->in);
@@ -1281,9 +1347,11 @@ static void kstate_test_duplicate(struct kunit *test)
 }
 
 /*
- * A hand-made stream: a description with a u64 "pad" and an optional
- * "next" that nests itself, @levels deep.  A loader that knows only "pad"
- * skips "next", and the skip must stop at the depth limit.
+ * A hand-made stream: tables "kstate-test,deep", "kstate-test,deep1", ...,
+ * each with a u64 "pad" and an optional "next" that nests the next table,
+ * @levels deep; with @self, one table whose "next" nests itself.  A loader
+ * that knows only "pad" skips "next", and the skip must stop at the depth
+ * limit, or at once for a table inside itself.
  */
 static u8 *ks_put_field(u8 *p, const char *name, u8 kind, u8 rule, u32 size,
 			u32 desc)
@@ -1301,29 +1369,39 @@ static u8 *ks_put_field(u8 *p, const char *name, u8 kind, u8 rule, u32 size,
 	return p + 19;
 }
 
-static size_t ks_build_deep(u8 *buf, unsigned int levels)
+static size_t ks_build_deep(u8 *buf, unsigned int levels, bool self)
 {
-	static const char dname[] = "kstate-test,deep";
 	u8 *p = buf + sizeof(struct kstate_stream_hdr);
+	unsigned int i, nr_descs = self ? 1 : levels;
+	char dname[24];
 	u8 *rec;
-	unsigned int i;
 
-	rec = p;
-	*p = KSTATE_REC_DESC;
-	p += 5;
-	put_unaligned_le16(sizeof(dname) - 1, p);
-	memcpy(p + 2, dname, sizeof(dname) - 1);
-	p += 2 + sizeof(dname) - 1;
-	put_unaligned_le32(1, p);		/* version */
-	put_unaligned_le32(0, p + 4);		/* min */
-	p[8] = 0;				/* flags */
-	put_unaligned_le16(2, p + 9);		/* fields */
-	put_unaligned_le16(0, p + 11);		/* subsections */
-	p += 13;
-	p = ks_put_field(p, "pad", KSTATE_U64, KSTATE_REQUIRED, 8,
-			 KSTATE_NO_DESC);
-	p = ks_put_field(p, "next", KSTATE_STRUCT, KSTATE_OPTIONAL, 8, 0);
-	put_unaligned_le32(p - rec - 5, rec + 1);
+	for (i = 0; i < nr_descs; i++) {
+		bool last = !self && i == levels - 1;
+
+		if (i)
+			snprintf(dname, sizeof(dname), "kstate-test,deep%u", i);
+		else
+			strscpy(dname, "kstate-test,deep", sizeof(dname));
+		rec = p;
+		*p = KSTATE_REC_DESC;
+		p += 5;
+		put_unaligned_le16(strlen(dname), p);
+		memcpy(p + 2, dname, strlen(dname));
+		p += 2 + strlen(dname);
+		put_unaligned_le32(1, p);		/* version */
+		put_unaligned_le32(0, p + 4);		/* min */
+		p[8] = 0;				/* flags */
+		put_unaligned_le16(last ? 1 : 2, p + 9);	/* fields */
+		put_unaligned_le16(0, p + 11);		/* subsections */
+		p += 13;
+		p = ks_put_field(p, "pad", KSTATE_U64, KSTATE_REQUIRED, 8,
+				 KSTATE_NO_DESC);
+		if (!last)
+			p = ks_put_field(p, "next", KSTATE_STRUCT,
+					 KSTATE_OPTIONAL, 8, self ? 0 : i + 1);
+		put_unaligned_le32(p - rec - 5, rec + 1);
+	}
 
 	rec = p;
 	*p = KSTATE_REC_INST;
@@ -1341,7 +1419,7 @@ static size_t ks_build_deep(u8 *buf, unsigned int levels)
 	put_unaligned_le32(KSTATE_STREAM_MAGIC, buf);
 	put_unaligned_le32(KSTATE_STREAM_VERSION, buf + 4);
 	put_unaligned_le64(p - buf, buf + 8);
-	put_unaligned_le32(1, buf + 16);
+	put_unaligned_le32(nr_descs, buf + 16);
 	put_unaligned_le32(1, buf + 20);
 	return p - buf;
 }
@@ -1368,7 +1446,7 @@ static void kstate_test_depth(struct kunit *test)
 	size_t size;
 
 	KUNIT_ASSERT_TRUE(test, buf && text);
-	size = ks_build_deep(buf, 20);
+	size = ks_build_deep(buf, 20, false);
 	kstate_in_init(&in);
 	KUNIT_ASSERT_EQ(test, 0, kstate_in_open(&in, buf, size, &stub_ops));
 	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_deep_desc, &r, 1));
@@ -1378,6 +1456,19 @@ static void kstate_test_depth(struct kunit *test)
 	seq_buf_init(&sb, text, 8192);
 	KUNIT_EXPECT_EQ(test, 0, kstate_in_dump(&in, &sb));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "error: \"nested too deep\""));
+	kstate_in_close(&in);
+
+	/* a table inside itself stops at once */
+	memset(buf, 0, 4096);
+	size = ks_build_deep(buf, 20, true);
+	kstate_in_init(&in);
+	KUNIT_ASSERT_EQ(test, 0, kstate_in_open(&in, buf, size, &stub_ops));
+	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_deep_desc, &r, 1));
+	KUNIT_EXPECT_EQ(test, r.pad, 3);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(in.last_error, "recursion"));
+	seq_buf_init(&sb, text, 8192);
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_dump(&in, &sb));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "error: \"recursive table\""));
 	kstate_in_close(&in);
 }
 
@@ -1489,6 +1580,1355 @@ static void kstate_test_fuzz(struct kunit *test)
 	kunit_info(test, "2000 corrupted streams: %u loaded, %u refused at open\n",
 		   ok, refused);
 	kvfree(text);
+}
+
+/* ---- hand-made streams ------------------------------------------------- */
+
+/* A stream written by hand, record by record, into a buffer of @cap bytes. */
+struct ks_sb {
+	u8 *buf, *p, *rec;
+	size_t cap;
+	u32 nr_descs, nr_insts;
+	bool overflow;
+};
+
+KUNIT_DEFINE_ACTION_WRAPPER(ks_kvfree_action, kvfree, const void *);
+
+static void *ks_kvzalloc(struct kunit *test, size_t size)
+{
+	void *p = kvzalloc(size, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+							   ks_kvfree_action, p));
+	return p;
+}
+
+/* Start a stream in @b, reusing its buffer if it has room for @cap bytes. */
+static void ks_sb_init(struct kunit *test, struct ks_sb *b, size_t cap)
+{
+	u8 *buf = b->buf;
+
+	if (!buf || b->cap < cap)
+		buf = ks_kvzalloc(test, cap);
+	else
+		cap = b->cap;
+	memset(buf, 0, cap);
+	memset(b, 0, sizeof(*b));
+	b->buf = buf;
+	b->cap = cap;
+	b->p = b->buf + sizeof(struct kstate_stream_hdr);
+}
+
+static u8 *ks_sb_room(struct ks_sb *b, size_t n)
+{
+	u8 *p = b->p;
+
+	if (b->overflow || n > b->cap - (b->p - b->buf)) {
+		b->overflow = true;
+		return NULL;
+	}
+	b->p += n;
+	return p;
+}
+
+static void ks_sb_bytes(struct ks_sb *b, const void *v, size_t n)
+{
+	u8 *p = ks_sb_room(b, n);
+
+	if (p)
+		memcpy(p, v, n);
+}
+
+static void ks_sb_u8(struct ks_sb *b, u8 v)
+{
+	ks_sb_bytes(b, &v, 1);
+}
+
+static void ks_sb_u16(struct ks_sb *b, u16 v)
+{
+	__le16 x = cpu_to_le16(v);
+
+	ks_sb_bytes(b, &x, sizeof(x));
+}
+
+static void ks_sb_u32(struct ks_sb *b, u32 v)
+{
+	__le32 x = cpu_to_le32(v);
+
+	ks_sb_bytes(b, &x, sizeof(x));
+}
+
+static void ks_sb_u64(struct ks_sb *b, u64 v)
+{
+	__le64 x = cpu_to_le64(v);
+
+	ks_sb_bytes(b, &x, sizeof(x));
+}
+
+static void ks_sb_str(struct ks_sb *b, const char *s)
+{
+	ks_sb_u16(b, strlen(s));
+	ks_sb_bytes(b, s, strlen(s));
+}
+
+/* Close the open record: write its length. */
+static void ks_sb_end(struct ks_sb *b)
+{
+	if (b->rec && !b->overflow)
+		put_unaligned_le32(b->p - b->rec - KSTATE_REC_HDR_SIZE,
+				   b->rec + 1);
+	b->rec = NULL;
+}
+
+/* Open a DESC record; its fields follow. */
+static void ks_sb_desc(struct ks_sb *b, const char *name, u16 nr_fields)
+{
+	ks_sb_end(b);
+	b->rec = b->p;
+	ks_sb_u8(b, KSTATE_REC_DESC);
+	ks_sb_u32(b, 0);
+	ks_sb_str(b, name);
+	ks_sb_u32(b, 1);		/* version */
+	ks_sb_u32(b, 0);		/* min_version */
+	ks_sb_u8(b, 0);			/* flags */
+	ks_sb_u16(b, nr_fields);
+	ks_sb_u16(b, 0);		/* subsections */
+	b->nr_descs++;
+}
+
+static void ks_sb_field(struct ks_sb *b, const char *name, u8 kind, u8 rule,
+			u8 elem, u32 size, u32 count, u32 desc)
+{
+	ks_sb_str(b, name);
+	ks_sb_u8(b, kind);
+	ks_sb_u8(b, rule);
+	ks_sb_u8(b, elem);
+	ks_sb_u32(b, 1);		/* version */
+	ks_sb_u32(b, size);
+	ks_sb_u32(b, count);
+	ks_sb_u32(b, desc);
+}
+
+/* Open an INST record; its values follow. */
+static void ks_sb_inst(struct ks_sb *b, u32 desc, u64 id)
+{
+	ks_sb_end(b);
+	b->rec = b->p;
+	ks_sb_u8(b, KSTATE_REC_INST);
+	ks_sb_u32(b, 0);
+	ks_sb_u32(b, desc);
+	ks_sb_u64(b, id);
+	b->nr_insts++;
+}
+
+static size_t ks_sb_finish(struct kunit *test, struct ks_sb *b)
+{
+	size_t size;
+
+	ks_sb_end(b);
+	KUNIT_ASSERT_FALSE(test, b->overflow);
+	size = b->p - b->buf;
+	put_unaligned_le32(KSTATE_STREAM_MAGIC, b->buf);
+	put_unaligned_le32(KSTATE_STREAM_VERSION, b->buf + 4);
+	put_unaligned_le64(size, b->buf + 8);
+	put_unaligned_le32(b->nr_descs, b->buf + 16);
+	put_unaligned_le32(b->nr_insts, b->buf + 20);
+	return size;
+}
+
+/*
+ * An object between two canaries, so that a write beyond it shows, and a
+ * copy of it, so that a refused restore can be checked to leave it as it
+ * was, byte for byte.
+ */
+#define KS_CANARY	256
+
+struct ks_guard {
+	u8 *buf;		/* canary, object, canary */
+	u8 *copy;
+	size_t size;
+};
+
+/* Fill the object of @g (allocated on first use) with @fill. */
+static void *ks_guard_init(struct kunit *test, struct ks_guard *g, size_t size,
+			   u8 fill)
+{
+	if (!g->buf || g->size != size) {
+		g->size = size;
+		g->buf = kunit_kmalloc(test, size + 2 * KS_CANARY, GFP_KERNEL);
+		g->copy = kunit_kmalloc(test, size + 2 * KS_CANARY, GFP_KERNEL);
+		KUNIT_ASSERT_TRUE(test, g->buf && g->copy);
+	}
+	memset(g->buf, 0xc5, KS_CANARY);
+	memset(g->buf + KS_CANARY, fill, size);
+	memset(g->buf + KS_CANARY + size, 0xc5, KS_CANARY);
+	return g->buf + KS_CANARY;
+}
+
+/* Take the object's bytes as the ones a refused restore must keep. */
+static void ks_guard_snap(struct ks_guard *g)
+{
+	memcpy(g->copy, g->buf, g->size + 2 * KS_CANARY);
+}
+
+static bool ks_guard_canaries_ok(const struct ks_guard *g)
+{
+	return !memchr_inv(g->buf, 0xc5, KS_CANARY) &&
+	       !memchr_inv(g->buf + KS_CANARY + g->size, 0xc5, KS_CANARY);
+}
+
+static bool ks_guard_unchanged(const struct ks_guard *g)
+{
+	return !memcmp(g->copy, g->buf, g->size + 2 * KS_CANARY);
+}
+
+static int ks_open_sb(struct kunit *test, struct kstate_in *in,
+		      struct ks_sb *b)
+{
+	size_t size = ks_sb_finish(test, b);
+
+	kstate_in_init(in);
+	return kstate_in_open(in, b->buf, size, &stub_ops);
+}
+
+/* ---- nested tables must be the loader's ---------------------------------- */
+
+struct ks_nin {
+	u32 v;
+};
+
+static const struct kstate_field ks_nin_fields[] = {
+	KSTATE_U32(struct ks_nin, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_nin_desc = {
+	.name = "kstate-test,nin", .version_id = 1,
+	.size = sizeof(struct ks_nin), .fields = ks_nin_fields,
+};
+
+struct ks_nout {
+	u32 a;
+	struct ks_nin in;
+	struct ks_nin arr[2];
+	u32 z;
+};
+
+static const struct kstate_field ks_nout_fields[] = {
+	KSTATE_U32(struct ks_nout, a, 1),
+	KSTATE_STRUCT(struct ks_nout, in, &ks_nin_desc, 1),
+	KSTATE_STRUCT_ARRAY(struct ks_nout, arr, &ks_nin_desc, 1),
+	KSTATE_U32(struct ks_nout, z, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_nout_desc = {
+	.name = "kstate-test,nout", .version_id = 1,
+	.size = sizeof(struct ks_nout), .fields = ks_nout_fields,
+};
+
+/*
+ * Tables: 0 "nout", 1 "nin", 2 @other (the layout of "nin" under another
+ * name); "in" refers to @in_desc, "arr" to @arr_desc.
+ */
+static void ks_build_nout(struct kunit *test, struct ks_sb *b,
+			  const char *other, u32 in_desc, u32 arr_desc)
+{
+	ks_sb_init(test, b, 1024);
+	ks_sb_desc(b, "kstate-test,nout", 4);
+	ks_sb_field(b, "a", KSTATE_U32, KSTATE_REQUIRED, 0, 4, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_field(b, "in", KSTATE_STRUCT, KSTATE_REQUIRED, 0, 4, 0, in_desc);
+	ks_sb_field(b, "arr", KSTATE_ARRAY, KSTATE_REQUIRED, KSTATE_STRUCT, 4,
+		    2, arr_desc);
+	ks_sb_field(b, "z", KSTATE_U32, KSTATE_REQUIRED, 0, 4, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_desc(b, "kstate-test,nin", 1);
+	ks_sb_field(b, "v", KSTATE_U32, KSTATE_REQUIRED, 0, 4, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_desc(b, other, 1);
+	ks_sb_field(b, "v", KSTATE_U32, KSTATE_REQUIRED, 0, 4, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_inst(b, 0, 1);
+	ks_sb_u32(b, 11);
+	ks_sb_u32(b, 22);
+	ks_sb_u32(b, 33);
+	ks_sb_u32(b, 44);
+	ks_sb_u32(b, 55);
+}
+
+/* A nested struct or element refers to a table of another name. */
+static void kstate_test_nested_wrong_name(struct kunit *test)
+{
+	static const u32 refs[][2] = { { 2, 1 }, { 1, 2 } };
+	struct ks_nout *o;
+	struct ks_guard g = {};
+	struct kstate_in in;
+	struct ks_sb b = {};
+	unsigned int i;
+
+	stub_reset();
+	/* the control: the same stream with the right names restores */
+	ks_build_nout(test, &b, "kstate-test,other", 1, 1);
+	KUNIT_ASSERT_EQ(test, 0, ks_open_sb(test, &in, &b));
+	o = ks_guard_init(test, &g, sizeof(*o), 0x5a);
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_nout_desc, o, 1));
+	KUNIT_EXPECT_EQ(test, o->a, 11);
+	KUNIT_EXPECT_EQ(test, o->in.v, 22);
+	KUNIT_EXPECT_EQ(test, o->arr[0].v, 33);
+	KUNIT_EXPECT_EQ(test, o->arr[1].v, 44);
+	KUNIT_EXPECT_EQ(test, o->z, 55);
+	kstate_in_close(&in);
+
+	for (i = 0; i < ARRAY_SIZE(refs); i++) {
+		ks_build_nout(test, &b, "kstate-test,other", refs[i][0],
+			      refs[i][1]);
+		KUNIT_ASSERT_EQ(test, 0, ks_open_sb(test, &in, &b));
+		o = ks_guard_init(test, &g, sizeof(*o), 0x5a);
+		ks_guard_snap(&g);
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
+				    kstate_in_restore(&in, &ks_nout_desc, o, 1),
+				    "case %u", i);
+		KUNIT_EXPECT_TRUE_MSG(test, ks_guard_unchanged(&g), "case %u", i);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(in.last_error,
+						       "kstate-test,other"),
+					  "case %u: %s", i, in.last_error);
+		kstate_in_close(&in);
+	}
+	KUNIT_EXPECT_EQ(test, stub_count.claim, 0);
+}
+
+/*
+ * Two loader descriptions may share a name (kstate_validate_desc() does
+ * not compare the names of nested descriptions), so a loader can nest a
+ * struct of its own name.  Here "node" points to a "node" leaf of another
+ * layout, whose only field lies where the outer object keeps its pointer.
+ */
+struct ks_node_leaf {
+	u64 v;
+};
+
+static const struct kstate_field ks_node_leaf_fields[] = {
+	KSTATE_U64(struct ks_node_leaf, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_node_leaf_desc = {
+	.name = "kstate-test,node", .version_id = 1,
+	.size = sizeof(struct ks_node_leaf), .fields = ks_node_leaf_fields,
+};
+
+struct ks_node {
+	struct ks_node_leaf *next;
+	u64 v;
+};
+
+static const struct kstate_field ks_node_fields[] = {
+	KSTATE_PTR_STRUCT(struct ks_node, next, &ks_node_leaf_desc, 1),
+	KSTATE_U64(struct ks_node, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_node_desc = {
+	.name = "kstate-test,node", .version_id = 1,
+	.size = sizeof(struct ks_node), .fields = ks_node_fields,
+};
+
+/* A table whose pointer field refers to the table itself. */
+static void kstate_test_nested_self_ref(struct kunit *test)
+{
+	struct ks_node *o;
+	struct ks_guard g = {};
+	struct kstate_in in;
+	struct ks_sb b = {};
+	int err;
+
+	stub_reset();
+	ks_sb_init(test, &b, 1024);
+	ks_sb_desc(&b, "kstate-test,node", 2);
+	ks_sb_field(&b, "next", KSTATE_PTR, KSTATE_OPTIONAL, KSTATE_STRUCT, 8,
+		    1, 0);
+	ks_sb_field(&b, "v", KSTATE_U64, KSTATE_REQUIRED, 0, 8, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_inst(&b, 0, 1);
+	ks_sb_u8(&b, 1);		/* next: present, one element */
+	ks_sb_u32(&b, 1);
+	ks_sb_u8(&b, 0);		/*   next: absent */
+	ks_sb_u64(&b, 0x1111);		/*   v */
+	ks_sb_u64(&b, 0xdead0000);	/* v */
+	KUNIT_ASSERT_EQ(test, 0, ks_open_sb(test, &in, &b));
+	o = ks_guard_init(test, &g, sizeof(*o), 0);
+	ks_guard_snap(&g);
+	err = kstate_in_restore(&in, &ks_node_desc, o, 1);
+	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	KUNIT_EXPECT_PTR_NE(test, (void *)o->next, (void *)0xdead0000);
+	KUNIT_EXPECT_TRUE(test, ks_guard_unchanged(&g));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(in.last_error, "recursion"),
+				  "%s", in.last_error);
+	if (!err && o->next != (void *)0xdead0000)
+		kvfree(o->next);
+	kstate_in_close(&in);
+}
+
+/* "ca" points to "cb", which points to a "ca" of another layout. */
+struct ks_ca2 {
+	u64 v;
+};
+
+static const struct kstate_field ks_ca2_fields[] = {
+	KSTATE_U64(struct ks_ca2, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_ca2_desc = {
+	.name = "kstate-test,ca", .version_id = 1,
+	.size = sizeof(struct ks_ca2), .fields = ks_ca2_fields,
+};
+
+struct ks_cb {
+	struct ks_ca2 *q;
+	u64 w;
+};
+
+static const struct kstate_field ks_cb_fields[] = {
+	KSTATE_PTR_STRUCT(struct ks_cb, q, &ks_ca2_desc, 1),
+	KSTATE_U64(struct ks_cb, w, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_cb_desc = {
+	.name = "kstate-test,cb", .version_id = 1,
+	.size = sizeof(struct ks_cb), .fields = ks_cb_fields,
+};
+
+struct ks_ca {
+	struct ks_cb *p;
+	u64 v;
+};
+
+static const struct kstate_field ks_ca_fields[] = {
+	KSTATE_PTR_STRUCT(struct ks_ca, p, &ks_cb_desc, 1),
+	KSTATE_U64(struct ks_ca, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_ca_desc = {
+	.name = "kstate-test,ca", .version_id = 1,
+	.size = sizeof(struct ks_ca), .fields = ks_ca_fields,
+};
+
+/* Two tables that refer to each other. */
+static void kstate_test_nested_cycle(struct kunit *test)
+{
+	struct ks_ca *o;
+	struct ks_guard g = {};
+	struct kstate_in in;
+	struct ks_sb b = {};
+	int err;
+
+	stub_reset();
+	ks_sb_init(test, &b, 1024);
+	ks_sb_desc(&b, "kstate-test,ca", 2);
+	ks_sb_field(&b, "p", KSTATE_PTR, KSTATE_OPTIONAL, KSTATE_STRUCT, 16,
+		    1, 1);
+	ks_sb_field(&b, "v", KSTATE_U64, KSTATE_REQUIRED, 0, 8, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_desc(&b, "kstate-test,cb", 2);
+	ks_sb_field(&b, "q", KSTATE_PTR, KSTATE_OPTIONAL, KSTATE_STRUCT, 16,
+		    1, 0);
+	ks_sb_field(&b, "w", KSTATE_U64, KSTATE_REQUIRED, 0, 8, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_inst(&b, 0, 1);
+	ks_sb_u8(&b, 1);		/* p: a cb */
+	ks_sb_u32(&b, 1);
+	ks_sb_u8(&b, 1);		/*   q: a ca */
+	ks_sb_u32(&b, 1);
+	ks_sb_u8(&b, 0);		/*     p: absent */
+	ks_sb_u64(&b, 0x33);		/*     v */
+	ks_sb_u64(&b, 0x22);		/*   w */
+	ks_sb_u64(&b, 0xdead0000);	/* v */
+	KUNIT_ASSERT_EQ(test, 0, ks_open_sb(test, &in, &b));
+	o = ks_guard_init(test, &g, sizeof(*o), 0);
+	ks_guard_snap(&g);
+	err = kstate_in_restore(&in, &ks_ca_desc, o, 1);
+	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	KUNIT_EXPECT_PTR_NE(test, (void *)o->p, (void *)0xdead0000);
+	KUNIT_EXPECT_TRUE(test, ks_guard_unchanged(&g));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(in.last_error, "recursion"),
+				  "%s", in.last_error);
+	if (!err && o->p != (void *)0xdead0000) {
+		kvfree(o->p->q);
+		kvfree(o->p);
+	}
+	kstate_in_close(&in);
+}
+
+/*
+ * One saved table loaded with two loader descriptions of its name but
+ * different layouts: each gets its own field map.
+ */
+struct ks_pv1 {
+	u32 v;
+};
+
+struct ks_pv2 {
+	u64 pad;
+	u32 v;
+};
+
+static const struct kstate_field ks_pv1_fields[] = {
+	KSTATE_U32(struct ks_pv1, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_field ks_pv2_fields[] = {
+	KSTATE_U32(struct ks_pv2, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_pv1_desc = {
+	.name = "kstate-test,pv", .version_id = 1,
+	.size = sizeof(struct ks_pv1), .fields = ks_pv1_fields,
+};
+
+static const struct kstate_description ks_pv2_desc = {
+	.name = "kstate-test,pv", .version_id = 1,
+	.size = sizeof(struct ks_pv2), .fields = ks_pv2_fields,
+};
+
+struct ks_pair {
+	struct ks_pv1 x;
+	struct ks_pv2 y;
+	struct ks_pv1 x2;
+};
+
+static const struct kstate_field ks_pair_fields[] = {
+	KSTATE_STRUCT(struct ks_pair, x, &ks_pv1_desc, 1),
+	KSTATE_STRUCT(struct ks_pair, y, &ks_pv2_desc, 1),
+	KSTATE_STRUCT(struct ks_pair, x2, &ks_pv1_desc, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_pair_desc = {
+	.name = "kstate-test,pair", .version_id = 1,
+	.size = sizeof(struct ks_pair), .fields = ks_pair_fields,
+};
+
+static void kstate_test_nested_two_loaders(struct kunit *test)
+{
+	struct ks_pair *o;
+	struct ks_pv1 *p1;
+	struct ks_pv2 *p2;
+	struct ks_guard g = {}, g1 = {}, g2 = {};
+	struct kstate_in in;
+	struct ks_sb b = {};
+
+	stub_reset();
+	ks_sb_init(test, &b, 1024);
+	ks_sb_desc(&b, "kstate-test,pair", 3);
+	ks_sb_field(&b, "x", KSTATE_STRUCT, KSTATE_REQUIRED, 0, 4, 0, 1);
+	ks_sb_field(&b, "y", KSTATE_STRUCT, KSTATE_REQUIRED, 0, 16, 0, 1);
+	ks_sb_field(&b, "x2", KSTATE_STRUCT, KSTATE_REQUIRED, 0, 4, 0, 1);
+	ks_sb_desc(&b, "kstate-test,pv", 1);
+	ks_sb_field(&b, "v", KSTATE_U32, KSTATE_REQUIRED, 0, 4, 0,
+		    KSTATE_NO_DESC);
+	ks_sb_inst(&b, 0, 1);
+	ks_sb_u32(&b, 101);
+	ks_sb_u32(&b, 202);
+	ks_sb_u32(&b, 303);
+	ks_sb_inst(&b, 1, 7);
+	ks_sb_u32(&b, 404);
+	ks_sb_inst(&b, 1, 8);
+	ks_sb_u32(&b, 505);
+	KUNIT_ASSERT_EQ(test, 0, ks_open_sb(test, &in, &b));
+	/* the table alone, with each layout, then nested in both */
+	p2 = ks_guard_init(test, &g2, sizeof(*p2), 0x77);
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_pv2_desc, p2, 7));
+	KUNIT_EXPECT_EQ(test, p2->v, 404);
+	KUNIT_EXPECT_EQ(test, p2->pad, 0x7777777777777777ULL);
+	KUNIT_EXPECT_TRUE(test, ks_guard_canaries_ok(&g2));
+	o = ks_guard_init(test, &g, sizeof(*o), 0x66);
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_pair_desc, o, 1));
+	KUNIT_EXPECT_EQ(test, o->x.v, 101);
+	KUNIT_EXPECT_EQ(test, o->y.v, 202);
+	KUNIT_EXPECT_EQ(test, o->y.pad, 0x6666666666666666ULL);
+	KUNIT_EXPECT_EQ(test, o->x2.v, 303);
+	KUNIT_EXPECT_TRUE(test, ks_guard_canaries_ok(&g));
+	p1 = ks_guard_init(test, &g1, sizeof(*p1), 0x55);
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_pv1_desc, p1, 8));
+	KUNIT_EXPECT_EQ(test, p1->v, 505);
+	KUNIT_EXPECT_TRUE(test, ks_guard_canaries_ok(&g1));
+	kstate_in_close(&in);
+}
+
+/* ---- a failed restore gives back what it claimed --------------------------- */
+
+struct ks_mem3 {
+	struct folio *fa;
+	u32 nr;
+	struct page *pg;
+	struct ks_inner *pin;
+	struct folio *fb;
+};
+
+static const struct kstate_field ks_mem3_fields[] = {
+	KSTATE_FOLIO(struct ks_mem3, fa, 1),
+	KSTATE_PAGES(struct ks_mem3, pg, nr, 4, 1),
+	KSTATE_PTR_STRUCT(struct ks_mem3, pin, &ks_inner_desc, 1),
+	KSTATE_FOLIO(struct ks_mem3, fb, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_mem3_desc = {
+	.name = "kstate-test,mem3", .version_id = 1,
+	.size = sizeof(struct ks_mem3), .fields = ks_mem3_fields,
+};
+
+/*
+ * The second folio is gone by the time of the restore, which the check
+ * pass cannot see: the folio and pages claimed before it must be given
+ * back, zeroed, and the struct the object points to left as it was.
+ */
+static void kstate_test_rollback_releases(struct kunit *test)
+{
+	struct ks_session *s = ks_session(test);
+	struct folio *fa = folio_alloc(GFP_KERNEL, 1);
+	struct folio *fb = folio_alloc(GFP_KERNEL, 0);
+	struct page *pg = alloc_pages(GFP_KERNEL, 1);
+	struct ks_mem3 src = { .fa = fa, .nr = 2, .pg = pg, .fb = fb }, *r;
+	struct ks_inner pin = {}, *target;
+	struct ks_guard g = {}, gt = {};
+	unsigned long held, claims, releases;
+
+	KUNIT_ASSERT_TRUE(test, fa && fb && pg);
+	ks_inner_fill(&pin, 9);
+	src.pin = &pin;
+	KUNIT_ASSERT_EQ(test, 0, kstate_out_add(&s->out, &ks_mem3_desc, &src, 1));
+	ks_handover(test, s);
+	KUNIT_ASSERT_EQ(test, 0, stub_unpreserve_folio(fb));
+	memset(folio_address(fa), 0xab, folio_size(fa));
+	memset(page_address(pg), 0xcd, 2 * PAGE_SIZE);
+
+	r = ks_guard_init(test, &g, sizeof(*r), 0);
+	target = ks_guard_init(test, &gt, sizeof(*target), 0x11);
+	r->pin = target;
+	ks_guard_snap(&g);
+	ks_guard_snap(&gt);
+	held = stub_held();
+	claims = stub_count.claim;
+	releases = stub_count.release;
+	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&s->in, &ks_mem3_desc,
+							 r, 1));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(s->in.last_error, "not preserved"));
+	KUNIT_EXPECT_TRUE(test, ks_guard_unchanged(&g));
+	KUNIT_EXPECT_TRUE(test, ks_guard_unchanged(&gt));
+	/* claimed, then released: nothing leaks, nothing stays claimed */
+	KUNIT_EXPECT_EQ(test, stub_count.claim - claims, 2);
+	KUNIT_EXPECT_EQ(test, stub_count.release - releases, 2);
+	KUNIT_EXPECT_EQ(test, stub_held(), held);
+	KUNIT_EXPECT_EQ(test, stub_count.bad_release, 0);
+	KUNIT_EXPECT_NULL(test, xa_load(&stub_claimed, folio_pfn(fa)));
+	KUNIT_EXPECT_NULL(test, xa_load(&stub_claimed, page_to_pfn(pg)));
+	/* what was claimed may hold tenant data: it is given back zeroed */
+	KUNIT_EXPECT_NULL(test, memchr_inv(folio_address(fa), 0,
+					   folio_size(fa)));
+	KUNIT_EXPECT_NULL(test, memchr_inv(page_address(pg), 0, 2 * PAGE_SIZE));
+	/* and the instance stays refused */
+	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&s->in, &ks_mem3_desc,
+							 r, 1));
+	KUNIT_EXPECT_EQ(test, stub_held(), held);
+	kstate_in_close(&s->in);
+	KUNIT_EXPECT_EQ(test, stub_held(), 0);
+	folio_put(fa);
+	folio_put(fb);
+	__free_pages(pg, 1);
+}
+
+/* ---- kstate_save() and kstate_discard() ------------------------------------ */
+
+static void ks_test_ops_off(void *arg)
+{
+	kstate_discard();
+	kstate_set_test_ops(NULL);
+}
+
+/* A discarded save leaves nothing preserved, whatever was saved before. */
+static void kstate_test_save_discard(struct kunit *test)
+{
+	struct ks_all *src = kunit_kzalloc(test, sizeof(*src), GFP_KERNEL);
+	struct folio *folio = folio_alloc(GFP_KERNEL, 0);
+	struct page *pages = alloc_pages(GFP_KERNEL, 1);
+	unsigned long one;
+
+	KUNIT_ASSERT_TRUE(test, src && folio && pages);
+	src->folio = folio;
+	src->pages = pages;
+	src->nr_pages = 2;
+	stub_reset();
+	kstate_set_test_ops(&stub_ops);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+							   ks_test_ops_off,
+							   NULL));
+	KUNIT_ASSERT_EQ(test, 0, kstate_register(&ks_all_desc, src, 0x5157));
+	KUNIT_EXPECT_EQ(test, 0, kstate_save());
+	/* the folio, the pages, a data page and a directory page at least */
+	KUNIT_EXPECT_GE(test, stub_count.preserve, 4);
+	KUNIT_EXPECT_EQ(test, stub_count.unpreserve, 0);
+	KUNIT_EXPECT_NOT_NULL(test, xa_load(&stub_preserved, folio_pfn(folio)));
+	KUNIT_EXPECT_NOT_NULL(test, xa_load(&stub_preserved,
+					    page_to_pfn(pages)));
+	kstate_discard();
+	KUNIT_EXPECT_TRUE(test, xa_empty(&stub_preserved));
+	KUNIT_EXPECT_EQ(test, stub_count.preserve, stub_count.unpreserve);
+
+	/* a save replaces the one before it; a discard undoes the last */
+	one = stub_count.preserve;
+	KUNIT_EXPECT_EQ(test, 0, kstate_save());
+	KUNIT_EXPECT_EQ(test, 0, kstate_save());
+	KUNIT_EXPECT_EQ(test, stub_count.preserve, 3 * one);
+	KUNIT_EXPECT_EQ(test, stub_count.unpreserve, 2 * one);
+	kstate_discard();
+	KUNIT_EXPECT_TRUE(test, xa_empty(&stub_preserved));
+	KUNIT_EXPECT_EQ(test, stub_count.preserve, stub_count.unpreserve);
+	/* discarding twice, or with nothing saved, is harmless */
+	kstate_discard();
+	KUNIT_EXPECT_EQ(test, stub_count.preserve, stub_count.unpreserve);
+	KUNIT_EXPECT_EQ(test, stub_count.claim, 0);
+	kstate_unregister(&ks_all_desc, src, 0x5157);
+	folio_put(folio);
+	__free_pages(pages, 1);
+}
+
+/* ---- hostile sizes and counts ------------------------------------------------ */
+
+/* What sorting @n names may take: a few comparisons per name and level. */
+static unsigned long ks_sort_bound(unsigned long n)
+{
+	return 4 * n * (ilog2(n) + 1);
+}
+
+#define KS_NAMES	8192
+
+struct ks_one {
+	u32 v;
+};
+
+static const struct kstate_field ks_one_fields[] = {
+	KSTATE_U32(struct ks_one, v, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_d5_desc = {
+	.name = "kstate-test,d00005", .version_id = 1,
+	.size = sizeof(struct ks_one), .fields = ks_one_fields,
+};
+
+static const struct kstate_description ks_d0_desc = {
+	.name = "kstate-test,d00000", .version_id = 1,
+	.size = sizeof(struct ks_one), .fields = ks_one_fields,
+};
+
+static const struct kstate_description ks_wide_desc = {
+	.name = "kstate-test,wide", .version_id = 1,
+	.size = sizeof(struct ks_one), .fields = ks_one_fields,
+};
+
+/*
+ * Thousands of tables, and a table of thousands of fields, with one name
+ * taken twice in each: the names are checked in O(n log n) comparisons,
+ * the duplicates refused, and the rest found.
+ */
+static void kstate_test_many_names(struct kunit *test)
+{
+	struct ks_one r = { 7 };
+	struct kstate_in in;
+	struct ks_sb b = {};
+	char name[24];
+	unsigned int i;
+
+	ks_sb_init(test, &b, KS_NAMES * 64);
+	for (i = 0; i < KS_NAMES; i++) {
+		snprintf(name, sizeof(name), "kstate-test,d%05u",
+			 i == KS_NAMES - 1 ? 0 : i);
+		ks_sb_desc(&b, name, 1);
+		ks_sb_field(&b, "v", KSTATE_U32, KSTATE_REQUIRED, 0, 4, 0,
+			    KSTATE_NO_DESC);
+	}
+	ks_sb_inst(&b, 5, 1);
+	ks_sb_u32(&b, 55);
+	ks_sb_inst(&b, 0, 1);
+	ks_sb_u32(&b, 66);
+	KUNIT_ASSERT_EQ(test, 0, ks_open_sb(test, &in, &b));
+	kunit_info(test, "%u tables: %lu name comparisons\n", KS_NAMES,
+		   in.nr_name_cmps);
+	KUNIT_EXPECT_LE(test, in.nr_name_cmps, ks_sort_bound(KS_NAMES));
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_d5_desc, &r, 1));
+	KUNIT_EXPECT_EQ(test, r.v, 55);
+	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_d0_desc, &r,
+							 1));
+	KUNIT_EXPECT_EQ(test, r.v, 55);
+	kstate_in_close(&in);
+
+	ks_sb_init(test, &b, KS_NAMES * 64);
+	ks_sb_desc(&b, "kstate-test,wide", KS_NAMES);
+	for (i = 0; i < KS_NAMES; i++) {
+		snprintf(name, sizeof(name), "f%05u", i == KS_NAMES - 1 ? 1 : i);
+		ks_sb_field(&b, i ? name : "v", KSTATE_U32, KSTATE_OPTIONAL, 0,
+			    4, 0, KSTATE_NO_DESC);
+	}
+	ks_sb_desc(&b, "kstate-test,d00005", KS_NAMES - 1);
+	for (i = 0; i < KS_NAMES - 1; i++) {
+		snprintf(name, sizeof(name), "f%05u", i);
+		ks_sb_field(&b, i ? name : "v", KSTATE_U32, KSTATE_OPTIONAL, 0,
+			    4, 0, KSTATE_NO_DESC);
+	}
+	ks_sb_inst(&b, 0, 1);
+	for (i = 0; i < KS_NAMES; i++)
+		ks_sb_u32(&b, i);
+	ks_sb_inst(&b, 1, 1);
+	for (i = 0; i < KS_NAMES - 1; i++)
+		ks_sb_u32(&b, 1000 + i);
+	KUNIT_ASSERT_EQ(test, 0, ks_open_sb(test, &in, &b));
+	kunit_info(test, "2 tables of %u fields: %lu name comparisons\n",
+		   KS_NAMES, in.nr_name_cmps);
+	KUNIT_EXPECT_LE(test, in.nr_name_cmps, 2 * ks_sort_bound(KS_NAMES));
+	KUNIT_EXPECT_EQ(test, -EINVAL, kstate_in_restore(&in, &ks_wide_desc,
+							 &r, 1));
+	KUNIT_EXPECT_EQ(test, r.v, 55);
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_restore(&in, &ks_d5_desc, &r, 1));
+	KUNIT_EXPECT_EQ(test, r.v, 1000);
+	kstate_in_close(&in);
+}
+
+/* Counts beyond what the stream's size can hold are refused up front. */
+static void kstate_test_hostile_counts(struct kunit *test)
+{
+	struct ks_session *s = ks_session(test);
+	struct ks_dev devs[2] = {};
+	struct kstate_in in;
+	unsigned long claims;
+	phys_addr_t dir;
+	u8 *stream;
+	size_t size;
+
+	ks_save_devs(test, s, devs, 2);
+	stream = ks_saved_copy(test, s);
+	size = s->w.size;
+	/* fewer bytes than the smallest description record times the count */
+	put_unaligned_le32((size - sizeof(struct kstate_stream_hdr)) / 16,
+			   stream + offsetof(struct kstate_stream_hdr, nr_descs));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ks_open_copy(test, &in, stream, size));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(in.last_error,
+					       "too many descriptions"),
+				  "%s", in.last_error);
+	kstate_in_close(&in);
+
+	/* a size the index cannot address: refused before anything is claimed */
+	kstate_writer_destroy(&s->w);
+	kstate_writer_init(&s->w, &stub_ops);
+	KUNIT_ASSERT_EQ(test, 0, kstate_write_stream(&s->w, &s->out));
+	KUNIT_ASSERT_EQ(test, 0, kstate_writer_publish(&s->w, &dir));
+	claims = stub_count.claim;
+	kstate_in_init(&in);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			kstate_in_load_pages(&in, dir, (u64)U32_MAX + 1,
+					     &stub_ops));
+	KUNIT_EXPECT_EQ(test, stub_count.claim, claims);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(in.last_error, "size"), "%s",
+				  in.last_error);
+	kstate_in_close(&in);
+	/* the stream itself still loads */
+	KUNIT_EXPECT_EQ(test, 0, kstate_in_load_pages(&s->in, dir, s->w.size,
+						      &stub_ops));
+}
+
+/* ---- structured mutations of table references ---------------------------- */
+
+struct ks_mleaf {
+	u32 a;
+	u16 b;
+};
+
+static const struct kstate_field ks_mleaf_fields[] = {
+	KSTATE_U32(struct ks_mleaf, a, 1),
+	KSTATE_U16(struct ks_mleaf, b, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_mleaf_desc = {
+	.name = "kstate-test,mleaf", .version_id = 1,
+	.size = sizeof(struct ks_mleaf), .fields = ks_mleaf_fields,
+};
+
+struct ks_mmid {
+	u64 a;
+	struct ks_mleaf leaf;
+	struct ks_mleaf *pl;
+	u8 b;
+};
+
+static const struct kstate_field ks_mmid_fields[] = {
+	KSTATE_U64(struct ks_mmid, a, 1),
+	KSTATE_STRUCT(struct ks_mmid, leaf, &ks_mleaf_desc, 1),
+	KSTATE_PTR_STRUCT(struct ks_mmid, pl, &ks_mleaf_desc, 1),
+	KSTATE_U8(struct ks_mmid, b, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_mmid_desc = {
+	.name = "kstate-test,mmid", .version_id = 1,
+	.size = sizeof(struct ks_mmid), .fields = ks_mmid_fields,
+};
+
+/* Its fields lie beyond the end of struct ks_mtop. */
+struct ks_mbig {
+	u8 pad[320];
+	u64 b;
+	u32 a;
+};
+
+static const struct kstate_field ks_mbig_fields[] = {
+	KSTATE_U64(struct ks_mbig, b, 1),
+	KSTATE_U32(struct ks_mbig, a, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_mbig_desc = {
+	.name = "kstate-test,mbig", .version_id = 1,
+	.size = sizeof(struct ks_mbig), .fields = ks_mbig_fields,
+};
+
+struct ks_mtop {
+	u32 a;
+	struct ks_mmid mid;
+	struct ks_mleaf arr[2];
+	u16 nr;
+	struct ks_mleaf var[3];
+	struct ks_mmid *pm;
+	u32 nr_pv;
+	struct ks_mleaf *pv;
+	struct ks_mbig *pbig;
+	struct folio *folio;
+	u64 b;
+};
+
+static const struct kstate_field ks_mtop_fields[] = {
+	KSTATE_U32(struct ks_mtop, a, 1),
+	KSTATE_STRUCT(struct ks_mtop, mid, &ks_mmid_desc, 1),
+	KSTATE_STRUCT_ARRAY(struct ks_mtop, arr, &ks_mleaf_desc, 1),
+	KSTATE_VARRAY(struct ks_mtop, var, nr, KSTATE_STRUCT, &ks_mleaf_desc, 1),
+	KSTATE_PTR_STRUCT(struct ks_mtop, pm, &ks_mmid_desc, 1),
+	KSTATE_PTR_VARRAY(struct ks_mtop, pv, nr_pv, 4, KSTATE_STRUCT,
+			  &ks_mleaf_desc, 1),
+	KSTATE_PTR_STRUCT(struct ks_mtop, pbig, &ks_mbig_desc, 1),
+	KSTATE_FOLIO(struct ks_mtop, folio, 1),
+	KSTATE_U64(struct ks_mtop, b, 1),
+	KSTATE_END_OF_LIST()
+};
+
+static const struct kstate_description ks_mtop_desc = {
+	.name = "kstate-test,mtop", .version_id = 1,
+	.size = sizeof(struct ks_mtop), .fields = ks_mtop_fields,
+};
+
+/* The saved tables as a model that mutations edit and the encoder follows. */
+#define KS_MT_MAX	4
+#define KS_MF_MAX	10
+
+struct ks_mfield {
+	char name[16];
+	u8 kind, rule, elem;
+	u32 size, count, desc;
+};
+
+struct ks_mtable {
+	char name[32];
+	u32 nr;
+	struct ks_mfield f[KS_MF_MAX];
+};
+
+struct ks_model {
+	u32 nr;
+	struct ks_mtable t[KS_MT_MAX];
+	u32 inst_desc;
+};
+
+static const struct kstate_description * const ks_mdescs[KS_MT_MAX] = {
+	&ks_mtop_desc, &ks_mmid_desc, &ks_mleaf_desc, &ks_mbig_desc,
+};
+
+static u32 ks_model_index(const struct kstate_description *d)
+{
+	u32 i;
+
+	for (i = 0; i < KS_MT_MAX; i++)
+		if (ks_mdescs[i] == d)
+			return i;
+	return KSTATE_NO_DESC;
+}
+
+/* The tables a save of struct ks_mtop writes. */
+static void ks_model_init(struct ks_model *m)
+{
+	const struct kstate_field *f;
+	u32 i, j;
+
+	memset(m, 0, sizeof(*m));
+	m->nr = KS_MT_MAX;
+	for (i = 0; i < KS_MT_MAX; i++) {
+		strscpy(m->t[i].name, ks_mdescs[i]->name, sizeof(m->t[i].name));
+		for (j = 0, f = ks_mdescs[i]->fields; f->kind; f++, j++) {
+			struct ks_mfield *mf = &m->t[i].f[j];
+
+			strscpy(mf->name, f->name, sizeof(mf->name));
+			mf->kind = f->kind;
+			mf->rule = f->rule;
+			mf->elem = f->elem;
+			mf->size = f->size;
+			mf->count = f->count;
+			mf->desc = f->desc ? ks_model_index(f->desc) :
+					     KSTATE_NO_DESC;
+		}
+		m->t[i].nr = j;
+	}
+}
+
+static u32 ks_rnd(struct rnd_state *rnd, u32 n)
+{
+	return n ? prandom_u32_state(rnd) % n : 0;
+}
+
+/* A field of @t that refers to a table, or NULL. */
+static struct ks_mfield *ks_ref_field(struct ks_mtable *t, struct rnd_state *rnd)
+{
+	u32 i, n = 0, pick;
+
+	for (i = 0; i < t->nr; i++)
+		n += t->f[i].desc != KSTATE_NO_DESC;
+	if (!n)
+		return NULL;
+	pick = ks_rnd(rnd, n);
+	for (i = 0; i < t->nr; i++)
+		if (t->f[i].desc != KSTATE_NO_DESC && !pick--)
+			return &t->f[i];
+	return NULL;
+}
+
+static void ks_mutate(struct ks_model *m, struct rnd_state *rnd)
+{
+	/* mostly the instance's own table, where a mistake costs most */
+	u32 ti = ks_rnd(rnd, 2) ? m->inst_desc : ks_rnd(rnd, m->nr);
+	struct ks_mtable *t = &m->t[ti % m->nr];
+	struct ks_mfield *f = &t->f[ks_rnd(rnd, t->nr)], *rf, tmp;
+	u32 to = ks_rnd(rnd, m->nr), i;
+
+	rf = ks_ref_field(t, rnd);
+	switch (ks_rnd(rnd, 12)) {
+	case 0:		/* point a reference at another table, or nowhere */
+		if (rf)
+			rf->desc = ks_rnd(rnd, 8) ? to : m->nr + ks_rnd(rnd, 3);
+		break;
+	case 1:		/* at the table itself */
+		if (rf)
+			rf->desc = ti % m->nr;
+		break;
+	case 2:		/* at the instance's table */
+		if (rf)
+			rf->desc = m->inst_desc;
+		break;
+	case 3:		/* make a field a nested struct */
+		f->kind = KSTATE_STRUCT;
+		f->desc = to;
+		break;
+	case 4:		/* make a field a pointer to structs */
+		f->kind = KSTATE_PTR;
+		f->elem = KSTATE_STRUCT;
+		f->count = 1 + ks_rnd(rnd, 3);
+		f->rule = KSTATE_OPTIONAL;
+		f->desc = to;
+		break;
+	case 5:		/* an array of structs */
+		f->kind = ks_rnd(rnd, 2) ? KSTATE_ARRAY : KSTATE_VARRAY;
+		f->elem = KSTATE_STRUCT;
+		f->count = 1 + ks_rnd(rnd, 3);
+		f->desc = to;
+		break;
+	case 6:		/* a table of another's name */
+		strscpy(t->name, m->t[to].name, sizeof(t->name));
+		break;
+	case 7:		/* a field of another table's field name */
+		strscpy(f->name, m->t[to].f[ks_rnd(rnd, m->t[to].nr)].name,
+			sizeof(f->name));
+		break;
+	case 8:
+		f->count = ks_rnd(rnd, 6);
+		break;
+	case 9:
+		m->inst_desc = to;
+		break;
+	case 10:	/* a loader that lacks a field may skip it */
+		for (i = 0; i < t->nr; i++)
+			t->f[i].rule = KSTATE_OPTIONAL;
+		break;
+	default:	/* reorder */
+		tmp = *f;
+		*f = t->f[0];
+		t->f[0] = tmp;
+		break;
+	}
+}
+
+/*
+ * Values that follow the (mutated) tables, so that the stream decodes as
+ * far as the tables allow; past the depth limit the data simply ends.
+ */
+struct ks_enc {
+	struct ks_sb *b;
+	const struct ks_model *m;
+	struct rnd_state *rnd;
+	u64 folio_phys;
+};
+
+static void ks_enc_struct(struct ks_enc *e, u32 ti, int depth);
+
+static void ks_enc_elems(struct ks_enc *e, const struct ks_mfield *f, u32 n,
+			 int depth)
+{
+	u32 i, j;
+
+	for (i = 0; i < n; i++) {
+		if (f->elem == KSTATE_STRUCT) {
+			ks_enc_struct(e, f->desc, depth + 1);
+			continue;
+		}
+		for (j = 0; j < min_t(u32, f->size, 8); j++)
+			ks_sb_u8(e->b, f->elem == KSTATE_BOOL && !j ?
+				 ks_rnd(e->rnd, 2) : ks_rnd(e->rnd, 256));
+	}
+}
+
+static void ks_enc_value(struct ks_enc *e, const struct ks_mfield *f,
+			 int depth)
+{
+	u32 n, i;
+
+	switch (f->kind) {
+	case KSTATE_U8 ... KSTATE_S64:
+		for (i = 0; i < min_t(u32, f->size, 8); i++)
+			ks_sb_u8(e->b, ks_rnd(e->rnd, 256));
+		break;
+	case KSTATE_BOOL:
+		ks_sb_u8(e->b, ks_rnd(e->rnd, 2));
+		break;
+	case KSTATE_STRING: case KSTATE_BUFFER: case KSTATE_CUSTOM:
+		n = ks_rnd(e->rnd, min_t(u32, f->size, 32) + 1);
+		ks_sb_u32(e->b, n);
+		for (i = 0; i < n; i++)
+			ks_sb_u8(e->b, 'a' + ks_rnd(e->rnd, 26));
+		break;
+	case KSTATE_STRUCT:
+		ks_enc_struct(e, f->desc, depth + 1);
+		break;
+	case KSTATE_ARRAY:
+		ks_enc_elems(e, f, min_t(u32, f->count, 8), depth);
+		break;
+	case KSTATE_VARRAY:
+		n = ks_rnd(e->rnd, min_t(u32, f->count, 8) + 2);
+		ks_sb_u32(e->b, n);
+		ks_enc_elems(e, f, n, depth);
+		break;
+	case KSTATE_PTR:
+		n = depth < 5 && ks_rnd(e->rnd, 3);
+		ks_sb_u8(e->b, n);
+		if (!n)
+			break;
+		n = ks_rnd(e->rnd, min_t(u32, f->count, 8) + 2);
+		ks_sb_u32(e->b, n);
+		ks_enc_elems(e, f, n, depth);
+		break;
+	case KSTATE_FOLIO:
+		ks_sb_u64(e->b, ks_rnd(e->rnd, 2) ? e->folio_phys : 0);
+		ks_sb_u8(e->b, 0);
+		break;
+	case KSTATE_PAGES:
+		ks_sb_u64(e->b, 0);
+		ks_sb_u32(e->b, 0);
+		break;
+	}
+}
+
+static void ks_enc_struct(struct ks_enc *e, u32 ti, int depth)
+{
+	u32 i;
+
+	/* tables that nest without end: the data ends after a while */
+	if (ti >= e->m->nr || depth > KSTATE_MAX_DEPTH + 1 ||
+	    e->b->p - e->b->buf > SZ_16K)
+		return;
+	for (i = 0; i < e->m->t[ti].nr; i++)
+		ks_enc_value(e, &e->m->t[ti].f[i], depth);
+}
+
+static void ks_build_model(struct kunit *test, struct ks_sb *b,
+			   const struct ks_model *m, struct rnd_state *rnd,
+			   u64 folio_phys)
+{
+	struct ks_enc e = { b, m, rnd, folio_phys };
+	u32 i, j;
+
+	ks_sb_init(test, b, SZ_64K);
+	for (i = 0; i < m->nr; i++) {
+		ks_sb_desc(b, m->t[i].name, m->t[i].nr);
+		for (j = 0; j < m->t[i].nr; j++) {
+			const struct ks_mfield *f = &m->t[i].f[j];
+
+			ks_sb_field(b, f->name, f->kind, f->rule, f->elem,
+				    f->size, f->count, f->desc);
+		}
+	}
+	ks_sb_inst(b, m->inst_desc, 1);
+	ks_enc_struct(&e, m->inst_desc, 0);
+}
+
+/* Pointer targets the object has before the restore, between canaries. */
+struct ks_mtargets {
+	struct ks_guard top, pm, pv, pbig, pl;
+};
+
+static bool ks_ptr_sane(const void *p)
+{
+	return !p || virt_addr_valid(p) || is_vmalloc_addr(p);
+}
+
+#define KS_MUTATIONS	6000
+
+static void kstate_test_mutate_refs(struct kunit *test)
+{
+	unsigned int iter, ok = 0, refused = 0, changed = 0, canary = 0;
+	unsigned int held = 0, bad_len = 0, bad_ptr = 0;
+	struct folio *folio = folio_alloc(GFP_KERNEL, 0);
+	char *text = kvmalloc(SZ_64K, GFP_KERNEL);
+	struct ks_mtargets g = {};
+	struct rnd_state rnd;
+	struct ks_model m;
+	struct kstate_in in;
+	struct seq_buf sb;
+	struct ks_sb b = {};
+
+	KUNIT_ASSERT_TRUE(test, folio && text);
+	stub_reset();
+	prandom_seed_state(&rnd, 4242);
+	for (iter = 0; iter < KS_MUTATIONS; iter++) {
+		unsigned int nr = iter ? 1 + ks_rnd(&rnd, 4) : 0, i;
+		bool preset = ks_rnd(&rnd, 2);
+		unsigned long before;
+		struct ks_mtop *o;
+		bool sane;
+		int err;
+
+		ks_model_init(&m);
+		for (i = 0; i < nr; i++)
+			ks_mutate(&m, &rnd);
+		if (!xa_load(&stub_preserved, folio_pfn(folio)))
+			KUNIT_ASSERT_EQ(test, 0, stub_preserve_folio(folio));
+		ks_build_model(test, &b, &m, &rnd, PFN_PHYS(folio_pfn(folio)));
+		if (ks_open_sb(test, &in, &b)) {
+			refused++;
+			continue;
+		}
+		o = ks_guard_init(test, &g.top, sizeof(*o), 0x3c);
+		o->pm = NULL;
+		o->pv = NULL;
+		o->pbig = NULL;
+		o->folio = NULL;
+		o->mid.pl = NULL;
+		/* lengths the stream may not set stay in range */
+		o->nr = 2;
+		o->nr_pv = 0;
+		if (preset) {
+			o->pm = ks_guard_init(test, &g.pm, sizeof(*o->pm), 0x4d);
+			o->pm->pl = NULL;
+			o->pv = ks_guard_init(test, &g.pv, 4 * sizeof(*o->pv),
+					      0x5e);
+			o->pbig = ks_guard_init(test, &g.pbig, sizeof(*o->pbig),
+						0x6f);
+			o->mid.pl = ks_guard_init(test, &g.pl,
+						  sizeof(*o->mid.pl), 0x70);
+			ks_guard_snap(&g.pm);
+			ks_guard_snap(&g.pv);
+			ks_guard_snap(&g.pbig);
+			ks_guard_snap(&g.pl);
+		}
+		ks_guard_snap(&g.top);
+		before = stub_held();
+		err = kstate_in_restore(&in, &ks_mtop_desc, o, 1);
+		if (!ks_guard_canaries_ok(&g.top) ||
+		    (preset && (!ks_guard_canaries_ok(&g.pm) ||
+				!ks_guard_canaries_ok(&g.pv) ||
+				!ks_guard_canaries_ok(&g.pbig) ||
+				!ks_guard_canaries_ok(&g.pl)))) {
+			if (!canary++)
+				kunit_info(test, "iter %u: a write beyond an object (%d)\n",
+					   iter, err);
+		}
+		if (err) {
+			refused++;
+			if (!ks_guard_unchanged(&g.top) ||
+			    (preset && (!ks_guard_unchanged(&g.pm) ||
+					!ks_guard_unchanged(&g.pv) ||
+					!ks_guard_unchanged(&g.pbig) ||
+					!ks_guard_unchanged(&g.pl)))) {
+				if (!changed++)
+					kunit_info(test, "iter %u: refused (%s), object changed\n",
+						   iter, in.last_error);
+			}
+			if (stub_held() != before && !held++)
+				kunit_info(test, "iter %u: refused (%s), memory left claimed\n",
+					   iter, in.last_error);
+			kstate_in_close(&in);
+			continue;
+		}
+		ok++;
+		if (o->nr > ARRAY_SIZE(o->var) || o->nr_pv > 4)
+			bad_len++;
+		sane = ks_ptr_sane(o->pm) && ks_ptr_sane(o->pv) &&
+		       ks_ptr_sane(o->pbig) && ks_ptr_sane(o->mid.pl) &&
+		       (!o->folio || o->folio == folio);
+		if (sane && o->pm && o->pm != (void *)(g.pm.buf + KS_CANARY))
+			sane = ks_ptr_sane(o->pm->pl);
+		if (!sane) {
+			if (!bad_ptr++)
+				kunit_info(test, "iter %u: restored a bad pointer\n",
+					   iter);
+		} else if (!preset) {
+			if (o->pm)
+				kvfree(o->pm->pl);
+			kvfree(o->pm);
+			kvfree(o->pv);
+			kvfree(o->pbig);
+			kvfree(o->mid.pl);
+		}
+		if (o->folio == folio)
+			stub_free_folio(folio);
+		seq_buf_init(&sb, text, SZ_64K);
+		kstate_in_dump(&in, &sb);
+		kstate_in_close(&in);
+	}
+	kunit_info(test, "%u mutated streams: %u restored, %u refused\n",
+		   KS_MUTATIONS, ok, refused);
+	KUNIT_EXPECT_EQ(test, canary, 0);
+	KUNIT_EXPECT_EQ(test, changed, 0);
+	KUNIT_EXPECT_EQ(test, held, 0);
+	KUNIT_EXPECT_EQ(test, bad_len, 0);
+	KUNIT_EXPECT_EQ(test, bad_ptr, 0);
+	KUNIT_EXPECT_EQ(test, stub_count.bad_release, 0);
+	/* the mutations reach both outcomes */
+	KUNIT_EXPECT_GT(test, ok, 100);
+	KUNIT_EXPECT_GT(test, refused, 100);
+	kvfree(text);
+	stub_reset();
+	folio_put(folio);
 }
 
 /* ---- the dump ------------------------------------------------------------ */
@@ -1645,6 +3085,15 @@ static struct kunit_case kstate_test_cases[] = {
 	KUNIT_CASE(kstate_test_page_list),
 	KUNIT_CASE(kstate_test_fuzz),
 	KUNIT_CASE(kstate_test_dump),
+	KUNIT_CASE(kstate_test_nested_wrong_name),
+	KUNIT_CASE(kstate_test_nested_self_ref),
+	KUNIT_CASE(kstate_test_nested_cycle),
+	KUNIT_CASE(kstate_test_nested_two_loaders),
+	KUNIT_CASE(kstate_test_rollback_releases),
+	KUNIT_CASE(kstate_test_save_discard),
+	KUNIT_CASE(kstate_test_many_names),
+	KUNIT_CASE(kstate_test_hostile_counts),
+	KUNIT_CASE(kstate_test_mutate_refs),
 	{}
 };
 

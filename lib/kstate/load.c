@@ -14,9 +14,13 @@
  * second pass write the object, allocate pointer targets and claim memory,
  * so a bad instance leaves the object as it was.  Should the second pass
  * still fail (preserved memory that is not there after all, an allocation,
- * a custom load or a hook), the object's own bytes are put back and what
- * it allocated is freed; what it wrote into structs the object already
- * pointed to stays written, and memory it claimed stays claimed.
+ * a custom load or a hook), it is rolled back: the object's own bytes and
+ * those of the structs it points to are put back, what it allocated is
+ * freed, and the memory it claimed is zeroed and given back.
+ *
+ * A nested struct is decoded only with a table of its loader description's
+ * name, and a table is never decoded inside itself.  The work of opening a
+ * stream is O(n log n) in its size.
  */
 #define pr_fmt(fmt) "kstate: " fmt
 
@@ -25,6 +29,7 @@
 
 #include <kunit/visibility.h>
 #include <linux/bsearch.h>
+#include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -62,6 +67,13 @@ const char *kstate_rule_name(unsigned int rule)
 	return rule < ARRAY_SIZE(names) ? names[rule] : "?";
 }
 
+/**
+ * kstate_kind_is_scalar() - is a kind an integer or bool?
+ * @kind: a value of &enum kstate_kind, or anything read from a stream.
+ *
+ * Context: Any context.
+ * Return: true for %KSTATE_U8 to %KSTATE_BOOL.
+ */
 bool kstate_kind_is_scalar(unsigned int kind)
 {
 	return kind >= KSTATE_U8 && kind <= KSTATE_BOOL;
@@ -73,6 +85,13 @@ static bool kstate_kind_is_signed(unsigned int kind)
 	return kind >= KSTATE_S8 && kind <= KSTATE_S64;
 }
 
+/**
+ * kstate_scalar_width() - the bytes a scalar kind is saved in
+ * @kind: a value of &enum kstate_kind, or anything read from a stream.
+ *
+ * Context: Any context.
+ * Return: 1, 2, 4 or 8 for a scalar kind, 0 for any other.
+ */
 unsigned int kstate_scalar_width(unsigned int kind)
 {
 	switch (kind) {
@@ -183,9 +202,73 @@ static bool kstate_name_eq(const char *a, const char *b, u16 blen)
 	return strlen(a) == blen && !memcmp(a, b, blen);
 }
 
+/* Names sort by length, then by their bytes. */
+static int kstate_name_cmp(const char *a, size_t alen, const char *b,
+			   size_t blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+/* What sorting names by kstate_name_cmp() needs: the names and a counter. */
+struct kstate_sort {
+	const struct kstate_sdesc *sd;	/* its fields; NULL: the tables */
+	const struct kstate_sdesc *descs;
+	unsigned long *cmps;
+};
+
+static int kstate_sort_fields(const void *a, const void *b, const void *priv)
+{
+	const struct kstate_sort *ks = priv;
+	const struct kstate_sfield *x = &ks->sd->fields[*(const u16 *)a];
+	const struct kstate_sfield *y = &ks->sd->fields[*(const u16 *)b];
+
+	(*ks->cmps)++;
+	return kstate_name_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+/* By name, then by number, so that the first of a name sorts first. */
+static int kstate_sort_descs(const void *a, const void *b, const void *priv)
+{
+	const struct kstate_sort *ks = priv;
+	u32 i = *(const u32 *)a, j = *(const u32 *)b;
+	const struct kstate_sdesc *x = &ks->descs[i], *y = &ks->descs[j];
+	int c;
+
+	(*ks->cmps)++;
+	c = kstate_name_cmp(x->name, x->name_len, y->name, y->name_len);
+	if (c)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+/* The number of the saved field named @name (@len bytes), or -1. */
+static int kstate_find_field(const struct kstate_sdesc *sd, const char *name,
+			     size_t len)
+{
+	u32 lo = 0, hi = sd->nr_fields;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct kstate_sfield *sf = &sd->fields[sd->by_name[mid]];
+		int c = kstate_name_cmp(name, len, sf->name, sf->name_len);
+
+		if (!c)
+			return sd->by_name[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 #define KSTATE_SFIELD_MIN	(2 + 1 + 3 + 16)	/* bytes per saved field */
+/* The smallest DESC record: a one-byte name and no fields. */
+#define KSTATE_DESC_REC_MIN	(KSTATE_REC_HDR_SIZE + 2 + 1 + 4 + 4 + 1 + 2 + 2)
 
 static bool kstate_parse_field(struct kstate_reader *r, u32 version,
 			       struct kstate_sfield *sf, const char **why)
@@ -225,10 +308,11 @@ static bool kstate_parse_field(struct kstate_reader *r, u32 version,
 	}
 }
 
-static bool kstate_parse_desc(struct kstate_reader *r, struct kstate_sdesc *sd,
-			      const char **why)
+static bool kstate_parse_desc(struct kstate_in *in, struct kstate_reader *r,
+			      struct kstate_sdesc *sd, const char **why)
 {
-	u32 i, j;
+	struct kstate_sort ks = { .sd = sd, .cmps = &in->nr_name_cmps };
+	u32 i;
 
 	*why = "truncated description";
 	if (!kstate_get_str(r, &sd->name, &sd->name_len)) {
@@ -254,21 +338,26 @@ static bool kstate_parse_desc(struct kstate_reader *r, struct kstate_sdesc *sd,
 	    (size_t)(r->end - r->p))
 		return false;
 	sd->fields = kvcalloc(sd->nr_fields, sizeof(*sd->fields), GFP_KERNEL);
+	sd->by_name = kvcalloc(sd->nr_fields, sizeof(*sd->by_name), GFP_KERNEL);
 	sd->subs = kvcalloc(sd->nr_subs, sizeof(*sd->subs), GFP_KERNEL);
-	if ((sd->nr_fields && !sd->fields) || (sd->nr_subs && !sd->subs)) {
+	if ((sd->nr_fields && (!sd->fields || !sd->by_name)) ||
+	    (sd->nr_subs && !sd->subs)) {
 		*why = "out of memory";
 		return false;
 	}
 	for (i = 0; i < sd->nr_fields; i++) {
 		if (!kstate_parse_field(r, sd->version, &sd->fields[i], why))
 			return false;
-		for (j = 0; j < i; j++) {
-			if (sd->fields[j].name_len == sd->fields[i].name_len &&
-			    !memcmp(sd->fields[j].name, sd->fields[i].name,
-				    sd->fields[i].name_len)) {
-				*why = "duplicate field name";
-				return false;
-			}
+		sd->by_name[i] = i;
+	}
+	/* Sorted, duplicates are neighbours: O(n log n), not O(n^2). */
+	sort_r(sd->by_name, sd->nr_fields, sizeof(*sd->by_name),
+	       kstate_sort_fields, NULL, &ks);
+	for (i = 1; i < sd->nr_fields; i++) {
+		if (!kstate_sort_fields(&sd->by_name[i - 1], &sd->by_name[i],
+					&ks)) {
+			*why = "duplicate field name";
+			return false;
 		}
 	}
 	for (i = 0; i < sd->nr_subs; i++)
@@ -281,11 +370,34 @@ static bool kstate_parse_desc(struct kstate_reader *r, struct kstate_sdesc *sd,
 	return true;
 }
 
-/* References between tables must stay inside the table, names be unique. */
+/*
+ * References between tables must stay inside the table, and names be
+ * unique: the tables are sorted by name (which kstate_lookup() searches
+ * later), so that tables of one name are neighbours.
+ */
 static void kstate_check_refs(struct kstate_in *in)
 {
-	u32 i, j;
+	struct kstate_sort ks = { .descs = in->descs,
+				  .cmps = &in->nr_name_cmps };
+	u32 i, j, n = 0;
 
+	for (i = 0; i < in->nr_descs; i++)
+		if (in->descs[i].name)
+			in->by_name[n++] = i;
+	in->nr_named = n;
+	sort_r(in->by_name, n, sizeof(*in->by_name), kstate_sort_descs, NULL,
+	       &ks);
+	for (i = 1; i < n; i++) {
+		struct kstate_sdesc *a = &in->descs[in->by_name[i - 1]];
+		struct kstate_sdesc *b = &in->descs[in->by_name[i]];
+
+		in->nr_name_cmps++;
+		if (!kstate_name_cmp(a->name, a->name_len, b->name,
+				     b->name_len)) {
+			a->valid = false;
+			b->valid = false;
+		}
+	}
 	for (i = 0; i < in->nr_descs; i++) {
 		struct kstate_sdesc *sd = &in->descs[i];
 
@@ -298,19 +410,11 @@ static void kstate_check_refs(struct kstate_in *in)
 		for (j = 0; sd->valid && j < sd->nr_subs; j++)
 			if (sd->subs[j] >= in->nr_descs)
 				sd->valid = false;
-		for (j = 0; sd->name && j < i; j++) {
-			struct kstate_sdesc *o = &in->descs[j];
-
-			if (o->name && o->name_len == sd->name_len &&
-			    !memcmp(o->name, sd->name, sd->name_len)) {
-				o->valid = false;
-				sd->valid = false;
-			}
-		}
 		if (!sd->valid)
 			kstate_err("stream: description %u (\"%.*s\") is invalid\n",
 				   i, sd->name ? sd->name_len : 0,
 				   sd->name ?: "");
+		cond_resched();
 	}
 }
 
@@ -336,6 +440,7 @@ static void kstate_index_instances(struct kstate_in *in,
 		const u8 *rec = r->p;
 		size_t left;
 
+		cond_resched();
 		if (!kstate_get_u8(r, &tag) || !kstate_get_le32(r, &len)) {
 			kstate_err("stream: truncated record at %zu\n",
 				   rec - in->data);
@@ -392,6 +497,12 @@ static void kstate_index_instances(struct kstate_in *in,
 	}
 }
 
+/**
+ * kstate_in_init() - prepare a reader that holds no stream
+ * @in: the reader.
+ *
+ * Context: Any context.
+ */
 void kstate_in_init(struct kstate_in *in)
 {
 	memset(in, 0, sizeof(*in));
@@ -404,15 +515,26 @@ static void kstate_in_free_tables(struct kstate_in *in)
 	u32 i;
 
 	for (i = 0; in->descs && i < in->nr_descs; i++) {
-		kvfree(in->descs[i].fields);
-		kvfree(in->descs[i].subs);
-		kvfree(in->descs[i].map);
+		struct kstate_sdesc *sd = &in->descs[i];
+
+		while (sd->maps) {
+			struct kstate_smap *m = sd->maps;
+
+			sd->maps = m->next;
+			kvfree(m);
+		}
+		kvfree(sd->fields);
+		kvfree(sd->by_name);
+		kvfree(sd->subs);
 	}
 	kvfree(in->descs);
+	kvfree(in->by_name);
 	kvfree(in->index);
 	in->descs = NULL;
+	in->by_name = NULL;
 	in->index = NULL;
 	in->nr_descs = 0;
+	in->nr_named = 0;
 	in->nr_index = 0;
 	in->cap_index = 0;
 }
@@ -421,12 +543,17 @@ static void kstate_in_free_tables(struct kstate_in *in)
  * kstate_in_open() - validate and index a stream
  * @in: from kstate_in_init().
  * @data: the stream; it must stay valid until kstate_in_close().
- * @size: its length.
+ * @size: its length, at most %KSTATE_STREAM_MAX_SIZE.
  * @ops: how memory fields are restored.
  *
+ * The work is O(n log n) in the size of the stream: counts in the stream
+ * are checked against what its size can hold before anything is allocated
+ * for them, and names are checked for duplicates by sorting.
+ *
+ * Context: Process context; may sleep.
  * Return: 0, with bad tables and instances marked so that only their
- * restores fail; -EINVAL (one log line) if the header or the tables cannot
- * be read at all; -ENOMEM.
+ * restores fail; -EINVAL (one log line, the reason in @in->last_error) if
+ * the header or the tables cannot be read at all; -ENOMEM.
  */
 int kstate_in_open(struct kstate_in *in, const void *data, size_t size,
 		   const struct kstate_mem_ops *ops)
@@ -441,6 +568,10 @@ int kstate_in_open(struct kstate_in *in, const void *data, size_t size,
 	in->size = size;
 	in->ops = ops;
 	in->state = KSTATE_IN_REFUSED;
+	why = "larger than KSTATE_STREAM_MAX_SIZE";
+	if (size > KSTATE_STREAM_MAX_SIZE)
+		goto refuse;
+	why = "bad header";
 	if (size < sizeof(*hdr) ||
 	    le32_to_cpu(hdr->magic) != KSTATE_STREAM_MAGIC ||
 	    le32_to_cpu(hdr->version) != KSTATE_STREAM_VERSION ||
@@ -449,16 +580,18 @@ int kstate_in_open(struct kstate_in *in, const void *data, size_t size,
 	r.p += sizeof(*hdr);
 	nr_descs = le32_to_cpu(hdr->nr_descs);
 	why = "too many descriptions";
-	if (nr_descs > size / KSTATE_REC_HDR_SIZE)
+	if (nr_descs > (size - sizeof(*hdr)) / KSTATE_DESC_REC_MIN)
 		goto refuse;
 	in->descs = kvcalloc(max(nr_descs, 1U), sizeof(*in->descs),
 			     GFP_KERNEL);
+	in->by_name = kvcalloc(max(nr_descs, 1U), sizeof(*in->by_name),
+			       GFP_KERNEL);
 	/* The header's count is a hint; the index grows if it lied. */
 	in->cap_index = clamp_t(size_t, le32_to_cpu(hdr->nr_instances), 1,
 				size / (KSTATE_REC_HDR_SIZE + 12) + 1);
 	in->index = kvmalloc_array(in->cap_index, sizeof(*in->index),
 				   GFP_KERNEL);
-	if (!in->descs || !in->index) {
+	if (!in->descs || !in->by_name || !in->index) {
 		kstate_in_free_tables(in);
 		in->state = KSTATE_IN_NONE;
 		return -ENOMEM;
@@ -472,9 +605,10 @@ int kstate_in_open(struct kstate_in *in, const void *data, size_t size,
 		if (!kstate_get_u8(&r, &tag) || !kstate_get_le32(&r, &len) ||
 		    tag != KSTATE_REC_DESC || !kstate_get_sub(&r, len, &body))
 			goto refuse;
-		sd->valid = kstate_parse_desc(&body, sd, &why);
+		sd->valid = kstate_parse_desc(in, &body, sd, &why);
 		if (!sd->valid)
 			kstate_err("stream: description %u: %s\n", i, why);
+		cond_resched();
 	}
 	kstate_check_refs(in);
 	kstate_index_instances(in, &r);
@@ -482,6 +616,7 @@ int kstate_in_open(struct kstate_in *in, const void *data, size_t size,
 	return 0;
 refuse:
 	kstate_err("refusing the stream: %s\n", why);
+	strscpy(in->last_error, why, sizeof(in->last_error));
 	kstate_in_free_tables(in);
 	return -EINVAL;
 }
@@ -508,6 +643,7 @@ static void kstate_free_pages(const struct kstate_mem_ops *ops,
  * a page listed twice or a directory loop is refused.  The data pages are
  * mapped contiguously.
  *
+ * Context: Process context; may sleep.
  * Return: as kstate_in_open(); on -EINVAL the claimed pages are freed.
  */
 int kstate_in_load_pages(struct kstate_in *in, phys_addr_t dir, u64 size,
@@ -515,12 +651,12 @@ int kstate_in_load_pages(struct kstate_in *in, phys_addr_t dir, u64 size,
 {
 	unsigned long need = DIV_ROUND_UP(size, PAGE_SIZE), nr_dir = 0;
 	struct page **dirs = NULL, **pages;
-	const char *why = "bad size";
+	const char *why = "size 0 or larger than KSTATE_STREAM_MAX_SIZE";
 	unsigned int nr = 0;
 	int err = -EINVAL;
 
 	in->state = KSTATE_IN_REFUSED;
-	if (!size || size > SZ_1G * 64ULL)
+	if (!size || size > KSTATE_STREAM_MAX_SIZE)
 		goto refuse;
 	pages = kvcalloc(need, sizeof(*pages), GFP_KERNEL);
 	dirs = kvcalloc(need / KSTATE_DIR_ENTRIES + 1, sizeof(*dirs),
@@ -598,6 +734,7 @@ fail:
 	kvfree(pages);
 refuse:
 	kstate_err("refusing the stream: %s\n", why);
+	strscpy(in->last_error, why, sizeof(in->last_error));
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(kstate_in_load_pages);
@@ -608,6 +745,8 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_in_load_pages);
  *
  * Frees the pages of a stream from kstate_in_load_pages().  Restores
  * return -ENOENT afterwards.
+ *
+ * Context: Process context; takes @in->lock, may sleep.
  */
 void kstate_in_close(struct kstate_in *in)
 {
@@ -630,9 +769,19 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_in_close);
 
 /* ---- loading an instance ----------------------------------------------- */
 
+/*
+ * What the write pass did that a rollback undoes, in order: a pointer field
+ * it filled in with an allocation (@slot set), bytes of a struct the object
+ * already pointed to, saved before it wrote them (@dst set), or memory it
+ * claimed (@claim set; @nr pages, 0 for a folio).
+ */
 struct kstate_undo {
-	void **slot;		/* a pointer field we filled in */
-	void *mem;		/* with this allocation */
+	void **slot;
+	void *dst;
+	void *mem;		/* the allocation, or the saved bytes */
+	size_t len;
+	void *claim;		/* struct page * or struct folio * */
+	unsigned long nr;
 };
 
 struct kstate_len {
@@ -646,11 +795,23 @@ struct kstate_ld {
 	bool dry;		/* check only, write nothing */
 	int err;
 	char why[112];
+	/* the tables being decoded, outermost first */
+	u32 stack[KSTATE_MAX_DEPTH + 1];
+	unsigned int nr_stack;
 	struct kstate_undo *undo;
 	unsigned int nr_undo, cap_undo;
 	struct kstate_len *lens;
 	unsigned int nr_lens, cap_lens;
 };
+
+/* Room for one more undo entry, taken before the step it undoes. */
+static int kstate_undo_room(struct kstate_ld *ld)
+{
+	if (kstate_grow((void **)&ld->undo, ld->nr_undo, &ld->cap_undo,
+			sizeof(*ld->undo)))
+		return -ENOMEM;
+	return 0;
+}
 
 static __printf(3, 4) int kstate_fail(struct kstate_ld *ld, int err,
 				      const char *fmt, ...)
@@ -782,6 +943,38 @@ static int kstate_load_struct(struct kstate_ld *ld, struct kstate_reader *r,
 			      u32 sdi, const struct kstate_description *d,
 			      void *obj, int depth);
 
+/*
+ * Enter saved table @sdi at nesting @depth.  Tables from a kernel nest
+ * without cycles, so a table already being decoded is refused: through a
+ * cycle, a stream could make the decode of a table use another loader
+ * description's field map, and its work grow exponentially in the depth.
+ */
+static int kstate_enter(struct kstate_ld *ld, u32 sdi, int depth)
+{
+	const struct kstate_sdesc *sd = &ld->in->descs[sdi];
+	unsigned int i;
+
+	if (depth > KSTATE_MAX_DEPTH)
+		return kstate_fail(ld, -EINVAL, "nested deeper than %d",
+				   KSTATE_MAX_DEPTH);
+	if (!sd->valid)
+		return kstate_fail(ld, -EINVAL, "invalid table");
+	for (i = 0; i < ld->nr_stack; i++)
+		if (ld->stack[i] == sdi)
+			return kstate_fail(ld, -EINVAL,
+					   "recursion: table \"%.*s\" nests itself",
+					   sd->name_len, sd->name);
+	if (ld->nr_stack >= ARRAY_SIZE(ld->stack))
+		return kstate_fail(ld, -EINVAL, "nested too deep");
+	ld->stack[ld->nr_stack++] = sdi;
+	return 0;
+}
+
+static void kstate_leave(struct kstate_ld *ld)
+{
+	ld->nr_stack--;
+}
+
 static int kstate_load_elems(struct kstate_ld *ld, struct kstate_reader *r,
 			     const struct kstate_sfield *sf,
 			     const struct kstate_field *lf, u8 *dst, u32 n,
@@ -843,25 +1036,23 @@ static int kstate_skip_struct(struct kstate_ld *ld, struct kstate_reader *r,
 	u16 nr;
 	int err;
 
-	if (depth > KSTATE_MAX_DEPTH)
-		return kstate_fail(ld, -EINVAL, "nested deeper than %d",
-				   KSTATE_MAX_DEPTH);
-	if (!sd->valid)
-		return kstate_fail(ld, -EINVAL, "invalid table");
-	for (i = 0; i < sd->nr_fields; i++) {
+	err = kstate_enter(ld, sdi, depth);
+	if (err)
+		return err;
+	for (i = 0; !err && i < sd->nr_fields; i++)
 		err = kstate_skip_value(ld, r, &sd->fields[i], depth);
-		if (err)
-			return err;
+	if (!err && sd->nr_subs) {
+		if (!kstate_get_le16(r, &nr))
+			err = kstate_fail(ld, -EINVAL, "truncated subsections");
+		for (i = 0; !err && i < nr; i++)
+			if (!kstate_get(r, NULL, 4) ||
+			    !kstate_get_le32(r, &len) ||
+			    !kstate_get(r, NULL, len))
+				err = kstate_fail(ld, -EINVAL,
+						  "truncated subsection");
 	}
-	if (!sd->nr_subs)
-		return 0;
-	if (!kstate_get_le16(r, &nr))
-		return kstate_fail(ld, -EINVAL, "truncated subsections");
-	for (i = 0; i < nr; i++)
-		if (!kstate_get(r, NULL, 4) || !kstate_get_le32(r, &len) ||
-		    !kstate_get(r, NULL, len))
-			return kstate_fail(ld, -EINVAL, "truncated subsection");
-	return 0;
+	kstate_leave(ld);
+	return err;
 }
 
 static int kstate_skip_elems(struct kstate_ld *ld, struct kstate_reader *r,
@@ -963,16 +1154,26 @@ static int kstate_load_ptr(struct kstate_ld *ld, struct kstate_reader *r,
 					   "field %.*s: NULL pointer",
 					   sf->name_len, sf->name);
 		if (!ld->dry) {
-			err = kstate_grow((void **)&ld->undo, ld->nr_undo,
-					  &ld->cap_undo, sizeof(*ld->undo));
+			err = kstate_undo_room(ld);
 			target = err ? NULL : kvcalloc(max(n, 1U), lf->size,
 						       GFP_KERNEL);
 			if (!target)
 				return kstate_fail(ld, -ENOMEM, "out of memory");
 			*slot = target;
 			ld->undo[ld->nr_undo++] = (struct kstate_undo){
-				slot, target };
+				.slot = slot, .mem = target };
 		}
+	} else if (target && !ld->dry && n) {
+		/* a struct the object points to: keep its bytes for a rollback */
+		void *copy;
+
+		err = kstate_undo_room(ld);
+		copy = err ? NULL : kvmemdup(target, (size_t)n * lf->size,
+					     GFP_KERNEL);
+		if (!copy)
+			return kstate_fail(ld, -ENOMEM, "out of memory");
+		ld->undo[ld->nr_undo++] = (struct kstate_undo){
+			.dst = target, .mem = copy, .len = (size_t)n * lf->size };
 	}
 	err = kstate_load_elems(ld, r, sf, lf, target, n, depth);
 	return err ?: kstate_note_len(ld, obj, lf, n);
@@ -1004,9 +1205,14 @@ static int kstate_load_mem(struct kstate_ld *ld, struct kstate_reader *r,
 				   sf->name_len, sf->name, n, lf->count);
 	if (ld->dry || !slot)
 		return 0;
+	if (kstate_undo_room(ld))
+		return kstate_fail(ld, -ENOMEM, "out of memory");
 	if (sf->kind == KSTATE_FOLIO) {
 		struct folio *folio = ops->restore_folio(phys);
 
+		if (folio)
+			ld->undo[ld->nr_undo++] = (struct kstate_undo){
+				.claim = folio };
 		if (!folio || folio_order(folio) != order)
 			return kstate_fail(ld, -EINVAL,
 					   "field %.*s: folio at %#llx not preserved",
@@ -1019,6 +1225,8 @@ static int kstate_load_mem(struct kstate_ld *ld, struct kstate_reader *r,
 		return kstate_fail(ld, -EINVAL,
 				   "field %.*s: pages at %#llx not preserved",
 				   sf->name_len, sf->name, phys);
+	ld->undo[ld->nr_undo++] = (struct kstate_undo){ .claim = *slot,
+							 .nr = n };
 	return kstate_note_len(ld, obj, lf, n);
 }
 
@@ -1095,45 +1303,46 @@ static int kstate_load_field(struct kstate_ld *ld, struct kstate_reader *r,
 	}
 }
 
-/* Map the saved fields of @sd to the fields of @d, by name; cached. */
-static int kstate_map(struct kstate_ld *ld, struct kstate_sdesc *sd,
-		      const struct kstate_description *d)
+/*
+ * The map of the saved fields of @sd to the fields of @d, by name; made
+ * once per (saved table, loader description) and kept with the table.
+ */
+static const struct kstate_smap *kstate_map(struct kstate_ld *ld,
+					    struct kstate_sdesc *sd,
+					    const struct kstate_description *d)
 {
 	const struct kstate_field *f;
-	u32 i;
+	struct kstate_smap *m;
+	int i;
 
-	if (sd->map_for == d)
-		return 0;
-	kvfree(sd->map);
-	sd->map_for = NULL;
-	sd->missing = NULL;
-	sd->map = kvcalloc(max_t(u32, sd->nr_fields, 1), sizeof(*sd->map),
-			   GFP_KERNEL);
-	if (!sd->map)
-		return kstate_fail(ld, -ENOMEM, "out of memory");
+	for (m = sd->maps; m; m = m->next)
+		if (m->desc == d)
+			return m;
+	m = kvzalloc(struct_size(m, field, sd->nr_fields), GFP_KERNEL);
+	if (!m) {
+		kstate_fail(ld, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	m->desc = d;
 	for (f = d->fields; f->kind != KSTATE_KIND_NONE || f->name; f++) {
-		bool found = false;
-
-		for (i = 0; i < sd->nr_fields; i++) {
-			if (kstate_name_eq(f->name, sd->fields[i].name,
-					   sd->fields[i].name_len)) {
-				/* a name reused by a later version is not this field */
-				if (f->version_id <= sd->version)
-					sd->map[i] = f;
-				found = true;
-				break;
-			}
+		i = kstate_find_field(sd, f->name, strlen(f->name));
+		if (i >= 0) {
+			/* a name reused by a later version is not this field */
+			if (f->version_id <= sd->version)
+				m->field[i] = f;
+			continue;
 		}
 		/*
 		 * A saver of this version or older must have written a field
 		 * of its version; a newer one may have deprecated it.
 		 */
-		if (!found && !sd->missing && f->rule != KSTATE_DEPRECATED &&
+		if (!m->missing && f->rule != KSTATE_DEPRECATED &&
 		    f->version_id <= sd->version && sd->version <= d->version_id)
-			sd->missing = f->name;
+			m->missing = f->name;
 	}
-	sd->map_for = d;
-	return 0;
+	m->next = sd->maps;
+	sd->maps = m;
+	return m;
 }
 
 static const struct kstate_description *
@@ -1189,30 +1398,32 @@ static int kstate_load_subs(struct kstate_ld *ld, struct kstate_reader *r,
 	return 0;
 }
 
-static int kstate_load_struct(struct kstate_ld *ld, struct kstate_reader *r,
+/* The fields and subsections of a struct of table @sdi, into @obj. */
+static int kstate_load_fields(struct kstate_ld *ld, struct kstate_reader *r,
 			      u32 sdi, const struct kstate_description *d,
 			      void *obj, int depth)
 {
 	struct kstate_sdesc *sd = &ld->in->descs[sdi];
 	unsigned int lens = ld->nr_lens, i;
 	bool write = obj && !ld->dry;
+	const struct kstate_smap *m;
 	int err;
 
-	if (depth > KSTATE_MAX_DEPTH)
-		return kstate_fail(ld, -EINVAL, "nested deeper than %d",
-				   KSTATE_MAX_DEPTH);
-	if (!sd->valid)
-		return kstate_fail(ld, -EINVAL, "invalid table");
+	/* Only a table of the loader's name has the loader's layout. */
+	if (!kstate_name_eq(d->name, sd->name, sd->name_len))
+		return kstate_fail(ld, -EINVAL,
+				   "table \"%.*s\" where \"%s\" belongs",
+				   sd->name_len, sd->name, d->name);
 	if (sd->version < d->min_version_id)
 		return kstate_fail(ld, -EOPNOTSUPP,
 				   "%s: saved version %u, oldest loaded %u",
 				   d->name, sd->version, d->min_version_id);
-	err = kstate_map(ld, sd, d);
-	if (err)
-		return err;
-	if (sd->missing)
+	m = kstate_map(ld, sd, d);
+	if (!m)
+		return ld->err;
+	if (m->missing)
 		return kstate_fail(ld, -EINVAL, "%s: field %s is missing",
-				   d->name, sd->missing);
+				   d->name, m->missing);
 	if (write && d->pre_load) {
 		err = d->pre_load(obj);
 		if (err)
@@ -1221,7 +1432,7 @@ static int kstate_load_struct(struct kstate_ld *ld, struct kstate_reader *r,
 	}
 	for (i = 0; i < sd->nr_fields; i++) {
 		const struct kstate_sfield *sf = &sd->fields[i];
-		const struct kstate_field *lf = sd->map[i];
+		const struct kstate_field *lf = m->field[i];
 
 		if (!lf) {
 			if (sf->rule != KSTATE_OPTIONAL)
@@ -1254,22 +1465,75 @@ static int kstate_load_struct(struct kstate_ld *ld, struct kstate_reader *r,
 	return 0;
 }
 
+static int kstate_load_struct(struct kstate_ld *ld, struct kstate_reader *r,
+			      u32 sdi, const struct kstate_description *d,
+			      void *obj, int depth)
+{
+	int err = kstate_enter(ld, sdi, depth);
+
+	if (err)
+		return err;
+	err = kstate_load_fields(ld, r, sdi, d, obj, depth);
+	kstate_leave(ld);
+	return err;
+}
+
+/* The instance @id of the first saved table named @name, by binary search. */
 static struct kstate_sinst *kstate_lookup(struct kstate_in *in,
 					  const char *name, u64 id)
 {
 	struct kstate_sinst key = { .id = id };
-	u32 i;
+	size_t len = strlen(name);
+	u32 lo = 0, hi = in->nr_named;
 
-	for (i = 0; i < in->nr_descs; i++) {
-		if (in->descs[i].name &&
-		    kstate_name_eq(name, in->descs[i].name,
-				   in->descs[i].name_len)) {
-			key.desc = i;
-			return bsearch(&key, in->index, in->nr_index,
-				       sizeof(*in->index), kstate_inst_cmp);
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct kstate_sdesc *sd = &in->descs[in->by_name[mid]];
+
+		if (kstate_name_cmp(name, len, sd->name, sd->name_len) <= 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo == in->nr_named ||
+	    !kstate_name_eq(name, in->descs[in->by_name[lo]].name,
+			    in->descs[in->by_name[lo]].name_len))
+		return NULL;
+	key.desc = in->by_name[lo];
+	return bsearch(&key, in->index, in->nr_index, sizeof(*in->index),
+		       kstate_inst_cmp);
+}
+
+/*
+ * Undo a failed write pass, last step first, so that every slot and every
+ * saved struct is still mapped when it is put back.  Memory it claimed is
+ * given back zeroed: it may hold a tenant's data.
+ */
+static void kstate_rollback(struct kstate_in *in, struct kstate_ld *ld)
+{
+	const struct kstate_mem_ops *ops = in->ops;
+	unsigned int i;
+	unsigned long j;
+
+	for (i = ld->nr_undo; i--; ) {
+		struct kstate_undo *u = &ld->undo[i];
+
+		if (u->slot) {
+			*u->slot = NULL;
+			kvfree(u->mem);
+		} else if (u->dst) {
+			memcpy(u->dst, u->mem, u->len);
+			kvfree(u->mem);
+		} else if (u->nr) {
+			for (j = 0; j < u->nr; j++)
+				clear_highpage((struct page *)u->claim + j);
+			ops->free_pages(u->claim, u->nr);
+		} else {
+			folio_zero_range(u->claim, 0, folio_size(u->claim));
+			ops->free_folio(u->claim);
 		}
 	}
-	return NULL;
+	ld->nr_undo = 0;
 }
 
 static int kstate_decode(struct kstate_ld *ld, struct kstate_sinst *inst,
@@ -1293,12 +1557,15 @@ static int kstate_decode(struct kstate_ld *ld, struct kstate_sinst *inst,
  * @obj: the object; fields the stream lacks keep their values.
  * @id: the instance id.
  *
+ * Context: Process context; takes @in->lock, may sleep.
  * Return: 0; -ENOENT if nothing was saved for (@desc->name, @id) or the
  * stream is gone; -EALREADY if it was restored already; -EOPNOTSUPP if it
  * (or a struct in it) was saved by a version below the description's
  * min_version_id or needs fields this kernel does not know; -EINVAL if it
- * is malformed (one log line, @obj unchanged); -ENOMEM; or the error of a
- * pre_load, post_load or custom load callback.
+ * is malformed, nests a table of another name or a table inside itself
+ * (one log line); -ENOMEM; or the error of a pre_load, post_load or custom
+ * load callback.  On any error @obj and the structs it points to are as
+ * they were, and no memory stays claimed.
  */
 int kstate_in_restore(struct kstate_in *in,
 		      const struct kstate_description *desc, void *obj, u64 id)
@@ -1355,11 +1622,7 @@ int kstate_in_restore(struct kstate_in *in,
 	ld.dry = false;
 	inst->state = KSTATE_INST_DONE;
 	if (kstate_decode(&ld, inst, desc, obj)) {
-		/* innermost first, so that every slot is still mapped */
-		for (i = ld.nr_undo; i--; ) {
-			*ld.undo[i].slot = NULL;
-			kvfree(ld.undo[i].mem);
-		}
+		kstate_rollback(in, &ld);
 		memcpy(obj, snap, desc->size);
 		inst->state = KSTATE_INST_BAD;
 		goto log;
@@ -1374,6 +1637,9 @@ log:
 out:
 	mutex_unlock(&in->lock);
 	kfree(snap);
+	for (i = 0; i < ld.nr_undo; i++)
+		if (ld.undo[i].dst)
+			kvfree(ld.undo[i].mem);
 	kvfree(ld.undo);
 	kvfree(ld.lens);
 	return err;

@@ -38,6 +38,7 @@ struct kstate_entry {
  * @name: the name, not necessarily NUL-terminated.
  * @len: its length.
  *
+ * Context: Any context.
  * Return: true for 1 to %KSTATE_NAME_MAX letters, digits and ",._+-".
  */
 bool kstate_name_ok(const char *name, size_t len)
@@ -53,7 +54,16 @@ bool kstate_name_ok(const char *name, size_t len)
 }
 EXPORT_SYMBOL_IF_KUNIT(kstate_name_ok);
 
-/* Grow a kvmalloc'ed array of @esize byte entries to hold one more. */
+/**
+ * kstate_grow() - make room for one more entry in a kvmalloc()ed array
+ * @array: the array, possibly NULL; replaced when it grows.
+ * @nr: entries in use.
+ * @cap: room in @array; updated when it grows.
+ * @esize: bytes per entry.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, with room for entry @nr; -ENOMEM, with @array unchanged.
+ */
 int kstate_grow(void **array, unsigned int nr, unsigned int *cap,
 		size_t esize)
 {
@@ -226,6 +236,7 @@ static int kstate_check_desc(const struct kstate_description *d, int depth)
  * kstate_validate_desc() - check a description before it is used
  * @desc: the description.
  *
+ * Context: Any context.
  * Return: 0, or -EINVAL with one log line naming the problem.
  */
 int kstate_validate_desc(const struct kstate_description *desc)
@@ -236,6 +247,12 @@ int kstate_validate_desc(const struct kstate_description *desc)
 }
 EXPORT_SYMBOL_IF_KUNIT(kstate_validate_desc);
 
+/**
+ * kstate_out_init() - prepare an empty registry
+ * @out: the registry.
+ *
+ * Context: Any context.
+ */
 void kstate_out_init(struct kstate_out *out)
 {
 	unsigned int i;
@@ -383,6 +400,7 @@ static void kstate_names_put(struct kstate_out *out,
  * @obj: the object.
  * @id: its instance id, unique for @desc's name.
  *
+ * Context: Process context; takes @out->lock, may sleep.
  * Return: 0; -EINVAL for a bad description, a NULL @obj, or a description
  * whose name (or the name of one it nests) another description in @out
  * has; -EEXIST if (@desc name, @id) is registered already; -ENOMEM.
@@ -437,6 +455,7 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_out_add);
  * @obj: the object.
  * @id: its instance id.
  *
+ * Context: Process context; takes @out->lock, may sleep.
  * Return: 0, or -ENOENT if it was not there.
  */
 int kstate_out_del(struct kstate_out *out,
@@ -462,6 +481,12 @@ int kstate_out_del(struct kstate_out *out,
 }
 EXPORT_SYMBOL_IF_KUNIT(kstate_out_del);
 
+/**
+ * kstate_out_destroy() - forget every object of a registry
+ * @out: the registry; empty afterwards.
+ *
+ * Context: Process context; takes @out->lock, may sleep.
+ */
 void kstate_out_destroy(struct kstate_out *out)
 {
 	struct kstate_entry *e, *tmp;

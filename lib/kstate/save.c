@@ -2,8 +2,9 @@
 /*
  * KSTATE: writing a stream.
  *
- * The writer appends bytes to a list of order-0 pages, so a stream has no
- * size limit but memory and needs no contiguous allocation.  Lengths that
+ * The writer appends bytes to a list of order-0 pages, so a stream needs no
+ * contiguous allocation; it is at most %KSTATE_STREAM_MAX_SIZE bytes, what
+ * the reader accepts.  Lengths that
  * are known only after a value is written are reserved and patched in
  * place.  The tables of every description in use come first, once, then the
  * instances; an instance holds only values, in table order, so its overhead
@@ -27,6 +28,13 @@
 
 #include "kstate_internal.h"
 
+/**
+ * kstate_writer_init() - prepare an empty writer
+ * @w: the writer.
+ * @ops: how it preserves memory fields and, once published, its pages.
+ *
+ * Context: Any context.
+ */
 void kstate_writer_init(struct kstate_writer *w,
 			const struct kstate_mem_ops *ops)
 {
@@ -61,15 +69,16 @@ static void kstate_copy_at(struct kstate_writer *w, size_t pos,
  * @len: how many.
  *
  * Context: Process context; may sleep.
- * Return: 0 or -ENOMEM.
+ * Return: 0; -EFBIG if the stream would grow beyond
+ * %KSTATE_STREAM_MAX_SIZE, which the next kernel refuses; -ENOMEM.
  */
 int kstate_write(struct kstate_writer *w, const void *buf, size_t len)
 {
 	size_t end = w->size + len;
 	int err;
 
-	if (end < w->size)
-		return -ENOMEM;
+	if (end < w->size || end > KSTATE_STREAM_MAX_SIZE)
+		return -EFBIG;
 	while (((size_t)w->nr_pages << PAGE_SHIFT) < end) {
 		struct page *page;
 
@@ -477,6 +486,7 @@ static int kstate_write_one(void *arg, const struct kstate_description *d,
  * memory fields through @w's ops.  On error the caller destroys @w, which
  * undoes that.
  *
+ * Context: Process context; takes @out->lock, may sleep.
  * Return: 0 or a negative errno (one log line names the object).
  */
 int kstate_write_stream(struct kstate_writer *w, struct kstate_out *out)
@@ -518,6 +528,7 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_write_stream);
  * @w: a written stream.
  * @dir: the physical address of the first directory page.
  *
+ * Context: Process context; may sleep.
  * Return: 0, or a negative errno with nothing preserved.
  */
 int kstate_writer_publish(struct kstate_writer *w, phys_addr_t *dir)
@@ -583,6 +594,7 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_writer_publish);
  * kstate_writer_linearize() - copy a written stream into one buffer
  * @w: the writer.
  *
+ * Context: Process context; may sleep.
  * Return: a kvmalloc()ed copy of the @w->size bytes, or NULL.
  */
 void *kstate_writer_linearize(const struct kstate_writer *w)
@@ -599,6 +611,8 @@ EXPORT_SYMBOL_IF_KUNIT(kstate_writer_linearize);
 /**
  * kstate_writer_destroy() - unpreserve and free everything of a stream
  * @w: the writer.
+ *
+ * Context: Process context; may sleep.
  */
 void kstate_writer_destroy(struct kstate_writer *w)
 {

@@ -69,6 +69,8 @@
 #define KSTATE_FDT_PROP_SIZE	"size"
 
 #define KSTATE_STREAM_MAGIC	0x3154534bU	/* "KST1" */
+/* Offsets into a stream fit in 32 bits; a longer stream is refused. */
+#define KSTATE_STREAM_MAX_SIZE	0xffffffffULL
 #define KSTATE_STREAM_VERSION	1
 #define KSTATE_DIR_MAGIC	0x5249444bU	/* "KDIR" */
 
