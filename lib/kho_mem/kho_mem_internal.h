@@ -44,11 +44,17 @@
 #endif
 #define KHO_MEM_PFN_LIMIT	(1UL << (KHO_MEM_PHYS_BITS - PAGE_SHIFT))
 
-/*
- * Work on the tracker: hold its mutex (so the caller may allocate and
- * sleep) and keep kho_mem_preserve()'s fast path out, which otherwise
- * updates dense leaves under the spinlock alone.  A fast path that started
- * before has finished once fast_lock is ours; later ones see fast_off.
+/**
+ * kho_mem_lock() - start working on the tracker
+ * @t: the tracker.
+ *
+ * Holds @t->lock, so the caller may allocate and sleep, and keeps
+ * kho_mem_preserve()'s fast path out, which otherwise updates dense leaves
+ * under @t->fast_lock alone.  A fast path that started before has finished
+ * once @t->fast_lock is ours; later ones see @t->fast_off and wait for
+ * @t->lock.
+ *
+ * Context: Process context; may sleep.
  */
 static inline void kho_mem_lock(struct kho_mem_tracker *t)
 {
@@ -58,6 +64,12 @@ static inline void kho_mem_lock(struct kho_mem_tracker *t)
 	spin_unlock(&t->fast_lock);
 }
 
+/**
+ * kho_mem_unlock() - end the work that kho_mem_lock() started
+ * @t: the tracker.
+ *
+ * Context: Process context, after kho_mem_lock().
+ */
 static inline void kho_mem_unlock(struct kho_mem_tracker *t)
 {
 	spin_lock(&t->fast_lock);
