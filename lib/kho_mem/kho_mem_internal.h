@@ -29,6 +29,7 @@
 #include <linux/xarray.h>
 #include <asm/byteorder.h>
 #include <asm/page.h>
+#include <kunit/visibility.h>
 
 #include "kho_mem_types.h"
 
@@ -78,13 +79,21 @@ static inline void kho_mem_unlock(struct kho_mem_tracker *t)
 	mutex_unlock(&t->lock);
 }
 
-/* Honour the tracker's fail_nth test hook.  Called with the lock held. */
+/*
+ * Allocation-failure injection for the KUnit tests: kho_mem_fail_nth(t, n)
+ * makes the n-th metadata allocation of @t from then on fail as if memory
+ * had run out.  It exists only in kernels built with those tests; in any
+ * other, kho_mem_should_fail() is constant false and compiles away.
+ */
+#if IS_ENABLED(CONFIG_KHO_MEM_KUNIT_TEST)
+bool kho_mem_should_fail(struct kho_mem_tracker *t);
+void kho_mem_fail_nth(struct kho_mem_tracker *t, unsigned int n);
+#else
 static inline bool kho_mem_should_fail(struct kho_mem_tracker *t)
 {
-	if (likely(!t->fail_nth))
-		return false;
-	return --t->fail_nth == 0;
+	return false;
 }
+#endif
 
 static inline void *kho_mem_alloc_page(struct kho_mem_tracker *t)
 {

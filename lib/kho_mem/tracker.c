@@ -822,7 +822,7 @@ void kho_mem_destroy(struct kho_mem_tracker *t)
 	t->meta_bytes = 0;
 	kho_mem_unlock(t);
 }
-EXPORT_SYMBOL_GPL(kho_mem_destroy);
+EXPORT_SYMBOL_IF_KUNIT(kho_mem_destroy);
 
 /**
  * kho_mem_preserve() - add one unit to the tracker
@@ -1046,7 +1046,7 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 	kho_mem_unlock(t);
 	return err;
 }
-EXPORT_SYMBOL_GPL(kho_mem_visit_units);
+EXPORT_SYMBOL_IF_KUNIT(kho_mem_visit_units);
 
 /**
  * kho_mem_get_stats() - read the tracker's counters
@@ -1072,3 +1072,48 @@ void kho_mem_get_stats(struct kho_mem_tracker *t, struct kho_mem_stats *st)
 	kho_mem_unlock(t);
 }
 EXPORT_SYMBOL_GPL(kho_mem_get_stats);
+
+/* --- allocation-failure injection (KUnit only) --------------------------- */
+
+#if IS_ENABLED(CONFIG_KHO_MEM_KUNIT_TEST)
+/*
+ * One tracker at a time has failures injected: @fail_tracker, whose
+ * metadata allocation number @fail_countdown from now fails.  Other
+ * trackers only compare their address with @fail_tracker; @fail_countdown
+ * is read and written under @fail_tracker's lock alone.
+ */
+static struct kho_mem_tracker *fail_tracker;
+static unsigned int fail_countdown;
+
+/* Called with @t's lock held, before each metadata allocation. */
+bool kho_mem_should_fail(struct kho_mem_tracker *t)
+{
+	if (likely(READ_ONCE(fail_tracker) != t))
+		return false;
+	if (--fail_countdown)
+		return false;
+	WRITE_ONCE(fail_tracker, NULL);
+	return true;
+}
+
+/**
+ * kho_mem_fail_nth() - make a metadata allocation of a tracker fail
+ * @t: the tracker.
+ * @n: which allocation from now on fails: 1 for the next one.  0 injects
+ *	no failure.
+ *
+ * The allocation fails as if memory had run out, once; those after it
+ * succeed.  This replaces a failure injected before, into any tracker.
+ * For the KUnit tests only.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ */
+void kho_mem_fail_nth(struct kho_mem_tracker *t, unsigned int n)
+{
+	kho_mem_lock(t);
+	fail_countdown = n;
+	WRITE_ONCE(fail_tracker, n ? t : NULL);
+	kho_mem_unlock(t);
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_mem_fail_nth);
+#endif /* CONFIG_KHO_MEM_KUNIT_TEST */
