@@ -41,8 +41,6 @@ struct kho_mem_order;
  * @indexed: @blocks is in use.
  * @meta_bytes: bytes of metadata (leaves, offset arrays, bitmap pages and
  *	per-order descriptors) that the tracker has allocated.
- * @fail_nth: test hook.  When non-zero, the @fail_nth-th metadata
- *	allocation from now fails as if memory had run out.
  */
 struct kho_mem_tracker {
 	struct mutex lock;	/* see @lock above */
@@ -54,7 +52,6 @@ struct kho_mem_tracker {
 	struct xarray blocks;
 	bool indexed;
 	u64 meta_bytes;
-	unsigned int fail_nth;
 };
 
 /**

@@ -312,3 +312,4 @@ kunit_test_suite(kho_mem_bench_suite);
 
 MODULE_DESCRIPTION("Benchmark of the KHO preserved-memory tracker");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

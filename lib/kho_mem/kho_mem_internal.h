@@ -29,6 +29,7 @@
 #include <linux/xarray.h>
 #include <asm/byteorder.h>
 #include <asm/page.h>
+#include <kunit/visibility.h>
 
 #include "kho_mem_types.h"
 
@@ -44,11 +45,17 @@
 #endif
 #define KHO_MEM_PFN_LIMIT	(1UL << (KHO_MEM_PHYS_BITS - PAGE_SHIFT))
 
-/*
- * Work on the tracker: hold its mutex (so the caller may allocate and
- * sleep) and keep kho_mem_preserve()'s fast path out, which otherwise
- * updates dense leaves under the spinlock alone.  A fast path that started
- * before has finished once fast_lock is ours; later ones see fast_off.
+/**
+ * kho_mem_lock() - start working on the tracker
+ * @t: the tracker.
+ *
+ * Holds @t->lock, so the caller may allocate and sleep, and keeps
+ * kho_mem_preserve()'s fast path out, which otherwise updates dense leaves
+ * under @t->fast_lock alone.  A fast path that started before has finished
+ * once @t->fast_lock is ours; later ones see @t->fast_off and wait for
+ * @t->lock.
+ *
+ * Context: Process context; may sleep.
  */
 static inline void kho_mem_lock(struct kho_mem_tracker *t)
 {
@@ -58,6 +65,12 @@ static inline void kho_mem_lock(struct kho_mem_tracker *t)
 	spin_unlock(&t->fast_lock);
 }
 
+/**
+ * kho_mem_unlock() - end the work that kho_mem_lock() started
+ * @t: the tracker.
+ *
+ * Context: Process context, after kho_mem_lock().
+ */
 static inline void kho_mem_unlock(struct kho_mem_tracker *t)
 {
 	spin_lock(&t->fast_lock);
@@ -66,13 +79,21 @@ static inline void kho_mem_unlock(struct kho_mem_tracker *t)
 	mutex_unlock(&t->lock);
 }
 
-/* Honour the tracker's fail_nth test hook.  Called with the lock held. */
+/*
+ * Allocation-failure injection for the KUnit tests: kho_mem_fail_nth(t, n)
+ * makes the n-th metadata allocation of @t from then on fail as if memory
+ * had run out.  It exists only in kernels built with those tests; in any
+ * other, kho_mem_should_fail() is constant false and compiles away.
+ */
+#if IS_ENABLED(CONFIG_KHO_MEM_KUNIT_TEST)
+bool kho_mem_should_fail(struct kho_mem_tracker *t);
+void kho_mem_fail_nth(struct kho_mem_tracker *t, unsigned int n);
+#else
 static inline bool kho_mem_should_fail(struct kho_mem_tracker *t)
 {
-	if (likely(!t->fail_nth))
-		return false;
-	return --t->fail_nth == 0;
+	return false;
 }
+#endif
 
 static inline void *kho_mem_alloc_page(struct kho_mem_tracker *t)
 {

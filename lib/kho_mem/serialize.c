@@ -3,25 +3,65 @@
  * KHO preserved-memory map: writing the tracker out as a chunk list, and
  * validating and walking such a list in the next kernel.
  *
- * The format is described in include/linux/kho/abi/kho_mem.h.  In short: a
- * singly linked list of chunk pages, grouped by ascending order; in each
- * chunk an entry table of leaves (ascending by base address), and the
- * inline offsets of sparse leaves packed down from the end of the page.
- * Bitmap leaves are not copied: their entry points at the tracker's own
- * bitmap page.
- *
- * None of these pages is preserved.  The next kernel boots with memblock
- * confined to the scratch areas, where neither chunk nor bitmap pages can
- * be (the walk checks that), parses the whole list, reserves what it
- * describes, and only then lets memblock use the rest of memory.
- *
  * Coding conventions in this file:
  *
  * @chunk is the virtual address of a chunk page, @phys a physical one.
  * @cur is the cursor that reads the units of one order.
  * @run is a maximal sequence of adjacent units of one order in one leaf.
- * @ctx holds everything one walk needs; the walk never allocates, so that
- * it can run before the page allocator exists.
+ * @ctx holds everything one walk needs.
+ */
+
+/**
+ * DOC: Writing the chunk list
+ *
+ * kho_mem_serialize() turns the tracker into the chunk list described in
+ * ``include/linux/kho/abi/kho_mem.h``.  It visits the orders in ascending
+ * order and, within each, the leaves by ascending base, and appends one
+ * entry per leaf to the current chunk, starting a new chunk page when the
+ * order changes or the entry and its inline data no longer fit.  A sparse
+ * leaf's offsets are copied into the chunk, packed down from the end of
+ * the page; a bitmap leaf is not copied: its entry holds the physical
+ * address of the tracker's own bitmap page.  The list therefore stays
+ * valid only while the tracker is neither changed nor destroyed.
+ *
+ * None of these pages is preserved.  The next kernel allocates only from
+ * the scratch areas until it has parsed the whole list and reserved what
+ * it describes, so neither chunk pages nor bitmap pages can be overwritten
+ * before they are read; the walk checks that they lie outside the scratch
+ * areas.
+ */
+
+/**
+ * DOC: Validating and walking a chunk list
+ *
+ * kho_mem_walk() reads a chunk list written by another kernel, which may
+ * be another build or version and may have bugs, and trusts nothing in it.
+ * It never allocates memory, so that it can run before the page allocator
+ * exists, and it reads a page only after checking that it may: the page is
+ * page aligned, lies in the RAM ranges it was given and touches none of
+ * the excluded ranges (in KHO: the scratch areas, the root FDT, the
+ * scratch array and the first MiB).
+ *
+ * It makes three passes over the list:
+ *
+ * 1. Follow the list and check every chunk header: address, magic,
+ *    version and page size, order (in range, ascending), entry count and
+ *    reserved fields.  The length is bounded (2^20 chunks by default) and
+ *    cycles are detected with Brent's algorithm.
+ * 2. Merge the leaves of every order into one ascending stream of runs
+ *    and check each entry and unit: leaf kinds, bases aligned and strictly
+ *    ascending, inline data inside its chunk without overlapping the entry
+ *    table or other data, offsets strictly ascending and inside the leaf,
+ *    counts that match the data (for a bitmap, its number of set bits);
+ *    units that do not overlap, lie in RAM and touch no excluded range.
+ * 3. Only when every check has passed, walk the stream again and report
+ *    it, coalesced: one range callback per maximal run of contiguous
+ *    preserved memory, whatever the orders of its units, and one run
+ *    callback per maximal run of adjacent units of one order.  Nothing is
+ *    ever reported per unit or per bit.
+ *
+ * A failed check ends the walk before any callback, and names the check
+ * (``enum kho_mem_check``), the chunk and the entry where it failed.
  */
 
 #include "kho_mem_internal.h"
@@ -597,15 +637,12 @@ static bool ranges_sane(const struct kho_mem_range *r, unsigned int n)
  * @res: filled with the outcome: which check failed, where, and counts.
  *	May be NULL.
  *
- * The list comes from another kernel and is trusted in nothing.  Every
- * chunk is checked before anything is reported: chunk and bitmap pages must
- * lie in RAM outside the excluded ranges; the list is bounded and acyclic;
- * magic, version, orders, kinds and counts must be valid; leaves must be
- * sorted and units must neither overlap nor leave RAM nor touch an excluded
- * range.  Only then are the units reported, coalesced: one @ops->range call
- * per maximal contiguous range, whatever the orders of the units in it,
- * and one @ops->run call per maximal run of adjacent units of one order.
- * Nothing is ever reported per unit or per bit.
+ * The list comes from another kernel and is trusted in nothing: every
+ * chunk, entry and unit is checked, as "Validating and walking a chunk
+ * list" describes, before anything is reported.  Then one @ops->range call
+ * is made per maximal contiguous range, whatever the orders of the units
+ * in it, and one @ops->run call per maximal run of adjacent units of one
+ * order.
  *
  * The walk never allocates memory and only reads the chunk and bitmap
  * pages, each after checking it may, so it can run in early boot.

@@ -324,6 +324,12 @@ static void serialize_random_round_trip(struct kunit *test)
 	}
 }
 
+static void fail_nth_reset(void *t)
+{
+	kho_mem_fail_nth(t, 0);
+}
+
+/* Each of the first three chunk pages in turn cannot be allocated. */
 static void serialize_alloc_failure(struct kunit *test)
 {
 	struct kho_mem_tracker *t = new_tracker(test);
@@ -333,13 +339,15 @@ static void serialize_alloc_failure(struct kunit *test)
 	for (i = 0; i < 400; i++)
 		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, TIB_PFN + i *
 						       KHO_MEM_LEAF_UNITS, 0), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fail_nth_reset, t),
+			0);
 	for (i = 1; i <= 3; i++) {
-		t->fail_nth = i;
+		kho_mem_fail_nth(t, i);
 		KUNIT_EXPECT_EQ(test, kho_mem_serialize(t, &chunks), -ENOMEM);
 		KUNIT_EXPECT_EQ(test, chunks.head, 0);
 		KUNIT_EXPECT_EQ(test, chunks.nr_chunks, 0);
 	}
-	t->fail_nth = 0;
+	kunit_release_action(test, fail_nth_reset, t);
 	KUNIT_ASSERT_EQ(test, kho_mem_serialize(t, &chunks), 0);
 	KUNIT_EXPECT_GE(test, chunks.nr_chunks, 3);
 	kho_mem_chunks_free(&chunks);
@@ -844,3 +852,4 @@ kunit_test_suite(kho_mem_serialize_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the KHO preserved-memory map");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KHO preserved-memory tracker
- *
- * The tracker is the set of memory that must survive the next kexec.  Its
- * elements are units: 2^order pages starting at a pfn aligned to 2^order,
- * the shape a buddy allocator hands out.  It knows nothing of struct page.
+ * KHO preserved-memory tracker.
  *
  * Coding conventions in this file:
  *
@@ -14,15 +10,27 @@
  * @index is a leaf index within one order: uidx >> KHO_MEM_LEAF_SHIFT.
  * @off is a unit's offset within its leaf: uidx & KHO_MEM_LEAF_MASK.
  * @leaf is a leaf container, sparse or bitmap.
+ */
+
+/**
+ * DOC: Preserved-memory tracker
  *
- * Two levels of xarray, then a leaf:
+ * The tracker (``struct kho_mem_tracker``, ``lib/kho_mem/tracker.c``) is
+ * the set of memory that must survive the next kexec.  Its elements are
+ * *units*: 2^order pages starting at a pfn aligned to 2^order, the shape
+ * the buddy allocator hands out, named by (pfn, order), from order 0 up to
+ * ``KHO_MEM_MAX_ORDER`` (PUD order, 1 GiB on x86-64).  It knows nothing of
+ * struct page.
  *
- *   t->orders (xarray, index = order)
+ * Two levels of xarray lead to a leaf: the tracker's xarray of orders
+ * (index: order), and each order's xarray of leaves (index: leaf index)::
+ *
+ *   orders (xarray, index = order)
  *   +---------+---------+-----+----------+
  *   | order 0 | order 1 | ... | order 18 |
  *   +----+----+---------+-----+----------+
  *        |
- *        v  ord->leaves (xarray, index = leaf index)
+ *        v  leaves of one order (xarray, index = leaf index)
  *   +---------+---------+---------+-----
  *   | leaf 0  |  (none) | leaf 2  | ...
  *   +----+----+---------+----+----+-----
@@ -33,9 +41,9 @@
  *   ascending, kmalloc'ed    bit off set <=> unit preserved
  *   [ 3, 17, 4095, ... ]     [0001000...0100...]
  *
- * Each leaf spans KHO_MEM_LEAF_UNITS (32768 with 4 KiB pages) units of its
- * order: 128 MiB of order-0 pages, 64 GiB of 2 MiB units, 32 TiB of 1 GiB
- * units.  The address arithmetic, once:
+ * Each leaf spans ``KHO_MEM_LEAF_UNITS`` units of its order, as many as a
+ * page has bits (32768 with 4 KiB pages): 128 MiB of order-0 pages,
+ * 64 GiB of 2 MiB units, 32 TiB of 1 GiB units.  The address arithmetic::
  *
  *   uidx  = pfn >> order
  *   index = uidx >> KHO_MEM_LEAF_SHIFT      which leaf of the order
@@ -43,36 +51,34 @@
  *   pfn   = ((index << KHO_MEM_LEAF_SHIFT) + off) << order
  *
  * Leaves adapt to their density, as containers in a Roaring bitmap do.  A
- * leaf starts sparse: a sorted array of 16-bit offsets, two bytes a unit,
- * so an isolated page costs a few bytes instead of a page of bits.  When it
- * holds more than KHO_MEM_SPARSE_MAX units (2024, just under the 2048 at
- * which the offsets would outgrow a bitmap, and the most that still fit
- * inline in one chunk of the handover format) it becomes a bitmap page.
- * It turns sparse again when it shrinks back.  Bitmap leaves are whole
- * pages, never slab objects, because the next kernel reads them by physical
- * address; see serialize.c.
+ * leaf starts *sparse*: a sorted array of 16-bit offsets, two bytes a
+ * unit, so an isolated page costs a few bytes instead of a page of bits.
+ * When it holds more than ``KHO_MEM_SPARSE_MAX`` units (2024 with 4 KiB
+ * pages, just under the 2048 at which the offsets would outgrow a bitmap,
+ * and the most that still fit inline in one chunk of the handover format)
+ * it becomes a *bitmap* page, and it turns sparse again when it shrinks
+ * back.  Dense memory thus costs one bit per unit.  Bitmap leaves are
+ * whole pages, never slab objects, because the next kernel reads them by
+ * physical address.
  *
- * The representation is a function of the contents: a leaf with N units is
- * sparse iff N <= KHO_MEM_SPARSE_MAX, and a sparse leaf's capacity is
- * sparse_cap(N).  So undoing a change restores the metadata exactly, and a
- * failed call leaves no trace.
+ * The representation is a function of the contents: a leaf with N units
+ * is sparse if and only if N <= ``KHO_MEM_SPARSE_MAX``, and the capacity
+ * of a sparse leaf's array depends on N alone.  Undoing a change therefore
+ * restores the metadata exactly, and a call that fails leaves the tracker
+ * as it was.
  *
  * Units never overlap, whatever their orders: a unit inside a preserved
- * unit, or one containing it, is refused.  Only the orders set in
- * @t->populated are consulted for that, and the orders below
- * KHO_MEM_BLOCK_ORDER (units inside one 2 MiB block) through a single
- * per-block bitmap when two or more of them are in use: see "the block
- * index" below.
+ * unit, or one containing it, is refused with -EEXIST.  Only the orders
+ * that hold units are consulted for that, and the orders below
+ * ``KHO_MEM_BLOCK_ORDER`` through the block index described below.
  *
- * The hot path is a unit of the only order in use landing in the leaf used
- * last (preserve_fast()): no allocation, no xarray walk, and only a
- * spinlock.
+ * The hot path is a unit of the only order in use that lands in the leaf
+ * used last: no allocation, no xarray walk, and only a spinlock.
  *
- * Locking: every call except that fast path works under kho_mem_lock():
- * @t->lock, a mutex, so it may allocate and sleep, plus @t->fast_off set,
- * which keeps the fast path out until kho_mem_unlock().  The fast path
- * itself runs under @t->fast_lock, a spinlock, and only while @t->fast_off
- * is clear; it flips one bit and bumps counters.
+ * Locking: every call but that hot path holds the tracker's mutex, so it
+ * may allocate and sleep, and sets a flag that keeps the hot path out
+ * until it is done.  The hot path runs under a spinlock, only while that
+ * flag is clear, and flips one bit and bumps counters.
  */
 
 #include "kho_mem_internal.h"
@@ -384,13 +390,17 @@ static void order_free(struct kho_mem_order *ord)
 
 /* --- the block index ---------------------------------------------------- */
 
-/*
- * Units below KHO_MEM_BLOCK_ORDER lie inside one block of 512 pages.  While
- * two or more of those orders hold units, t->blocks maps each such block to
- * a 512-bit bitmap of its pages that they cover, so that one lookup answers
- * "does this unit overlap a small unit of any order?" instead of one search
- * per order.  With a single small order there is nothing to cross-check and
- * no index: dense and sparse single-order workloads pay nothing for it.
+/**
+ * DOC: Block index
+ *
+ * Units below ``KHO_MEM_BLOCK_ORDER`` lie inside one block of 2^9 pages
+ * (2 MiB with 4 KiB pages).  While two or more of those orders hold units,
+ * the tracker maps each such block to a 512-bit bitmap of its pages that
+ * they cover, so that one lookup answers "does this unit overlap a small
+ * unit of any order?" instead of one search per order.  With a single
+ * small order there is nothing to cross-check and no index: dense and
+ * sparse single-order workloads pay nothing for it.  The index is tracker
+ * metadata only; it is never handed over.
  */
 #define BLOCK_PAGES	BIT(KHO_MEM_BLOCK_ORDER)
 #define BLOCK_BYTES	(BLOCK_PAGES / BITS_PER_BYTE)
@@ -812,7 +822,7 @@ void kho_mem_destroy(struct kho_mem_tracker *t)
 	t->meta_bytes = 0;
 	kho_mem_unlock(t);
 }
-EXPORT_SYMBOL_GPL(kho_mem_destroy);
+EXPORT_SYMBOL_IF_KUNIT(kho_mem_destroy);
 
 /**
  * kho_mem_preserve() - add one unit to the tracker
@@ -1036,7 +1046,7 @@ int kho_mem_visit_units(struct kho_mem_tracker *t,
 	kho_mem_unlock(t);
 	return err;
 }
-EXPORT_SYMBOL_GPL(kho_mem_visit_units);
+EXPORT_SYMBOL_IF_KUNIT(kho_mem_visit_units);
 
 /**
  * kho_mem_get_stats() - read the tracker's counters
@@ -1062,3 +1072,48 @@ void kho_mem_get_stats(struct kho_mem_tracker *t, struct kho_mem_stats *st)
 	kho_mem_unlock(t);
 }
 EXPORT_SYMBOL_GPL(kho_mem_get_stats);
+
+/* --- allocation-failure injection (KUnit only) --------------------------- */
+
+#if IS_ENABLED(CONFIG_KHO_MEM_KUNIT_TEST)
+/*
+ * One tracker at a time has failures injected: @fail_tracker, whose
+ * metadata allocation number @fail_countdown from now fails.  Other
+ * trackers only compare their address with @fail_tracker; @fail_countdown
+ * is read and written under @fail_tracker's lock alone.
+ */
+static struct kho_mem_tracker *fail_tracker;
+static unsigned int fail_countdown;
+
+/* Called with @t's lock held, before each metadata allocation. */
+bool kho_mem_should_fail(struct kho_mem_tracker *t)
+{
+	if (likely(READ_ONCE(fail_tracker) != t))
+		return false;
+	if (--fail_countdown)
+		return false;
+	WRITE_ONCE(fail_tracker, NULL);
+	return true;
+}
+
+/**
+ * kho_mem_fail_nth() - make a metadata allocation of a tracker fail
+ * @t: the tracker.
+ * @n: which allocation from now on fails: 1 for the next one.  0 injects
+ *	no failure.
+ *
+ * The allocation fails as if memory had run out, once; those after it
+ * succeed.  This replaces a failure injected before, into any tracker.
+ * For the KUnit tests only.
+ *
+ * Context: Process context; may sleep.  Takes and releases @t->lock.
+ */
+void kho_mem_fail_nth(struct kho_mem_tracker *t, unsigned int n)
+{
+	kho_mem_lock(t);
+	fail_countdown = n;
+	WRITE_ONCE(fail_tracker, n ? t : NULL);
+	kho_mem_unlock(t);
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_mem_fail_nth);
+#endif /* CONFIG_KHO_MEM_KUNIT_TEST */

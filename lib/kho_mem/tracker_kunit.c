@@ -398,9 +398,15 @@ static void tracker_iteration_stops(struct kunit *test)
 	kho_mem_destroy(t);
 }
 
+static void fail_nth_reset(void *t)
+{
+	kho_mem_fail_nth(t, 0);
+}
+
 /*
  * Make the Nth allocation fail for N = 1, 2, ... until the call succeeds:
- * every failure must report -ENOMEM and leave the tracker as it was.
+ * every failure must report -ENOMEM and leave the tracker as it was.  The
+ * injection is cleared however the test ends.
  */
 static void expect_enomem_clean(struct kunit *test, struct kho_mem_tracker *t,
 				int (*op)(struct kho_mem_tracker *t, void *arg),
@@ -411,15 +417,17 @@ static void expect_enomem_clean(struct kunit *test, struct kho_mem_tracker *t,
 	int err;
 
 	take_snapshot(test, t, &s, max_units);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fail_nth_reset, t),
+			0);
 	for (n = 1; n < 64; n++) {
-		t->fail_nth = n;
+		kho_mem_fail_nth(t, n);
 		err = op(t, arg);
 		if (!err)
 			break;
 		KUNIT_EXPECT_EQ(test, err, -ENOMEM);
 		KHO_ASSERT_SAME(test, t, &s);
 	}
-	t->fail_nth = 0;
+	kunit_release_action(test, fail_nth_reset, t);
 	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_GT(test, n, 1);
 }
@@ -514,6 +522,19 @@ static void tracker_overlap_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 128, 6), 0);
 	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 16, 4), 0);
 	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 8, 3), 0);
+	KUNIT_EXPECT_FALSE(test, t->indexed);
+	KHO_ASSERT_SAME(test, t, &one_order);
+
+	/*
+	 * Building the index, then adding the block of a unit that lies
+	 * outside every indexed block, can run out of memory: nothing
+	 * changes.
+	 */
+	u = (struct unit_arg){ .pfn = base + (4UL << KHO_MEM_BLOCK_ORDER),
+			       .nr = 3 };
+	expect_enomem_clean(test, t, op_preserve, &u, 16);
+	KUNIT_EXPECT_TRUE(test, t->indexed);
+	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, u.pfn, 3), 0);
 	KUNIT_EXPECT_FALSE(test, t->indexed);
 	KHO_ASSERT_SAME(test, t, &one_order);
 
@@ -714,3 +735,4 @@ kunit_test_suite(kho_mem_tracker_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the KHO preserved-memory tracker");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

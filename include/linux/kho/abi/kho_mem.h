@@ -3,9 +3,17 @@
  * KHO preserved-memory map: the format one kernel writes and the next one
  * parses.  Changing anything here is an ABI change between kernels: bump
  * KHO_MEM_CHUNK_VERSION.
+ */
+
+/**
+ * DOC: Preserved-memory map format
  *
- * The map is a singly linked list of chunk pages, grouped by ascending
- * order and, within one order, by ascending leaf base:
+ * The root FDT's ``preserved-memory-map`` points to a singly linked list of
+ * chunk pages.  Each chunk describes leaves of one order; a leaf covers
+ * ``KHO_MEM_LEAF_UNITS`` units of that order (as many as a page has bits:
+ * 32768 with 4 KiB pages), starting at a base aligned to the leaf's span
+ * (128 MiB at order 0, 64 GiB at order 9, 32 TiB at order 18).  Integers
+ * are little-endian.  Layout of a chunk page::
  *
  *   chunk page (PAGE_SIZE bytes)
  *   +--------+---------+---------+-----+ - - - +--------+--------+
@@ -13,19 +21,47 @@
  *   +--------+---------+---------+-----+ - - - +--------+--------+
  *   entries grow up from the header;  inline data grows down from the end
  *
- * Each entry describes one leaf of the tracker: 2^KHO_MEM_LEAF_SHIFT units
- * of the chunk's order, starting at @base.  A KHO_MEM_LEAF_BITMAP entry
- * points to a bitmap page (bit N set: unit N of the leaf is preserved).  A
- * KHO_MEM_LEAF_SPARSE entry holds @count ascending __le16 unit offsets
- * inline, @data bytes from the start of its own chunk.
+ * A chunk starts with a ``struct kho_mem_chunk_hdr``, followed by
+ * ``nr_entries`` entries, ``struct kho_mem_chunk_entry``, one per leaf.
  *
- * Neither the chunk pages nor the bitmap pages are themselves preserved:
- * the next kernel parses the whole map while it still allocates only from
- * the scratch areas, and then never looks at those pages again.
+ * A *bitmap leaf* (``KHO_MEM_LEAF_BITMAP``) is a whole page, at the
+ * physical address in the entry's ``data``: bit N set means unit N of the
+ * leaf is preserved.  Bits use the kernel's native ``unsigned long``
+ * layout (bit N is bit N % ``BITS_PER_LONG`` of word N / ``BITS_PER_LONG``);
+ * ``count`` is the number of set bits, 1 to ``KHO_MEM_LEAF_UNITS``.
  *
- * Bitmaps use the kernel's native unsigned long layout; both kernels must
- * run on the same architecture with the same page size (recorded in every
- * chunk header).
+ * A *sparse leaf* (``KHO_MEM_LEAF_SPARSE``) stores ``count`` ``__le16``
+ * unit offsets, strictly ascending and below ``KHO_MEM_LEAF_UNITS``,
+ * inline in the chunk, ``data`` bytes from the start of the chunk page.
+ * ``count`` is 1 to ``KHO_MEM_SPARSE_MAX`` (2024 with 4 KiB pages, as
+ * many as fit in an otherwise empty chunk).  The writer uses a sparse leaf
+ * up to ``KHO_MEM_SPARSE_MAX`` units and a bitmap above, but a reader
+ * accepts either kind for any valid count.
+ *
+ * Unit N of a leaf with base B in a chunk of order O starts at page frame
+ * B / ``PAGE_SIZE`` + (N << O) and spans 2^O pages.
+ *
+ * Ordering rules, all enforced by the reader:
+ *
+ * - chunks are grouped by order, in ascending order; each chunk holds a
+ *   single order;
+ * - within one order, leaf bases are strictly ascending, across chunks
+ *   too;
+ * - the inline data of a chunk's sparse entries is packed downwards from
+ *   the end of the page: ``data`` is even and lies after the entry table,
+ *   and each sparse entry's offsets end at or below the start of the
+ *   previous sparse entry's (the first at or below the end of the page);
+ * - no two units overlap, whatever their orders; every unit lies in RAM.
+ *
+ * Placement: chunk pages and bitmap pages are ordinary pages of the
+ * writer, not themselves preserved; the next kernel parses the whole map
+ * while it still allocates only from the scratch areas, and never looks
+ * at those pages again.  They, and every unit, lie in RAM, outside the
+ * scratch areas, the root FDT, the scratch array and the first MiB.  A
+ * reader bounds the list at 2^20 chunks.
+ *
+ * Both kernels must run on the same architecture with the same page size,
+ * which every chunk header records.
  */
 #ifndef _LINUX_KHO_ABI_KHO_MEM_H
 #define _LINUX_KHO_ABI_KHO_MEM_H
