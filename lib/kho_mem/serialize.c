@@ -696,7 +696,7 @@ static const char * const kho_mem_check_names[KHO_MEM_CHECK_NR] = {
 	[KHO_MEM_CHECK_OFFSETS]		= "inline offsets unsorted or out of range",
 	[KHO_MEM_CHECK_OVERLAP]		= "preserved units overlap",
 	[KHO_MEM_CHECK_NOT_RAM]		= "preserved memory outside RAM",
-	[KHO_MEM_CHECK_EXCLUDED]	= "preserved memory inside a scratch area",
+	[KHO_MEM_CHECK_EXCLUDED]	= "preserved memory in scratch or reserved memory",
 };
 
 /**

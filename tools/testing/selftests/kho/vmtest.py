@@ -882,7 +882,7 @@ def scenarios(kho):
         check=c_refused_next,
         data=("no memory to reserve the preserved memory",
               "KHO: test: failing reservation")))
-    for mode, why in (("reserved", "preserved memory inside"),
+    for mode, why in (("reserved", "preserved memory in scratch or reserved memory"),
                       ("nomap", "preserved memory outside RAM")):
         s.append(Scenario(
             "overlap-" + mode, "preserved memory that the next kernel "
