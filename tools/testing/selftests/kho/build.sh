@@ -14,7 +14,7 @@
 #   OUTDIR  output directory (default: $KHO_OUT, else ./kho-x86):
 #             OUTDIR/kernel/          kernel build (O=)
 #             OUTDIR/bzImage          copy of the kernel image
-#             OUTDIR/init             static test init
+#             OUTDIR/init             static test init (init.c: its source)
 #             OUTDIR/initramfs.cpio   the initramfs (newc, uncompressed)
 #             OUTDIR/kho-enabled      present if the kernel has KHO
 #   JOBS    make -j (default: $JOBS, else nproc)
@@ -145,10 +145,12 @@ build_kernel() {
 }
 
 build_init() {
-	if [ ! -x "$OUTDIR/init" ] || [ "$HERE/init.c" -nt "$OUTDIR/init" ]; then
+	# By content: init.c may come from another tree than the last build.
+	if [ ! -x "$OUTDIR/init" ] || ! cmp -s "$HERE/init.c" "$OUTDIR/init.c"; then
 		echo "kho build: init"
 		gcc -static -O2 -Wall -Wextra -o "$OUTDIR/init.tmp" "$HERE/init.c"
 		mv "$OUTDIR/init.tmp" "$OUTDIR/init"
+		cp "$HERE/init.c" "$OUTDIR/init.c"
 	fi
 }
 
