@@ -177,3 +177,38 @@ def reset_worktree(linux, wt):
 
 RESULT_RE = re.compile(r"^(?P<name>.*): (?P<p>\d+) passed, (?P<f>\d+) failed"
                        r"(?:, (?P<s>\d+) skipped)?\s*$")
+
+
+def kunitconfigs(files=None):
+    """The KUnit configs `make test` runs: the directory of every overlay
+    .kunitconfig (kunit.py takes a directory and merges repeated
+    --kunitconfig options)."""
+    files = overlay_files() if files is None else files
+    return sorted(os.path.dirname(f) for f in files
+                  if os.path.basename(f) == ".kunitconfig")
+
+
+def bench_configs(files=None):
+    """The benchmark configs `make bench` runs (tools/testing/kunit/configs/
+    *_bench.config of the overlay, one per benchmark suite)."""
+    files = overlay_files() if files is None else files
+    return sorted(f for f in files
+                  if f.startswith("tools/testing/kunit/configs/")
+                  and f.endswith("_bench.config"))
+
+
+def build_env():
+    """os.environ plus the ccache settings every build uses (unless set):
+    one fixed cache under ~/.ccache shared by every checkout, paths relative
+    to a base directory holding the source and build trees so that the
+    checkout's location does not matter, and a size limit."""
+    env = dict(os.environ)
+    env.setdefault("CCACHE_DIR", os.path.expanduser("~/.ccache/kho"))
+    env.setdefault("CCACHE_BASEDIR", os.path.commonpath([ROOT, out_dir()]))
+    env.setdefault("CCACHE_NOHASHDIR", "1")
+    env.setdefault("CCACHE_MAXSIZE", "8G")
+    return env
+
+
+def jobs():
+    return int(os.environ.get("JOBS") or len(os.sched_getaffinity(0)))

@@ -15,8 +15,8 @@
 /**
  * DOC: Preserved-memory tracker
  *
- * The tracker (``struct kho_mem_tracker``, ``lib/kho_mem/tracker.c``) is
- * the set of memory that must survive the next kexec.  Its elements are
+ * The tracker (``struct kho_mem_tracker``) is the set of memory that must
+ * survive the next kexec.  Its elements are
  * *units*: 2^order pages starting at a pfn aligned to 2^order, the shape
  * the buddy allocator hands out, named by (pfn, order), from order 0 up to
  * ``KHO_MEM_MAX_ORDER`` (PUD order, 1 GiB on x86-64).  It knows nothing of

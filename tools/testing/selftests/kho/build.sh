@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build what the KHO QEMU tests boot: an x86-64 bzImage configured from
-# tinyconfig plus ./config, the static test init (init.c) and an
+# tinyconfig plus ./config and every ./config.d/*.config fragment (one per
+# feature the scenarios test), the static test init (init.c) and an
 # uncompressed initramfs holding init, a copy of the bzImage (the kernel
 # init kexecs into) and kexec(8) from kexec-tools with its libraries.
 #
@@ -13,7 +14,7 @@
 #   OUTDIR  output directory (default: $KHO_OUT, else ./kho-x86):
 #             OUTDIR/kernel/          kernel build (O=)
 #             OUTDIR/bzImage          copy of the kernel image
-#             OUTDIR/init             static test init
+#             OUTDIR/init             static test init (init.c: its source)
 #             OUTDIR/initramfs.cpio   the initramfs (newc, uncompressed)
 #             OUTDIR/kho-enabled      present if the kernel has KHO
 #   JOBS    make -j (default: $JOBS, else nproc)
@@ -81,13 +82,18 @@ kmake() {
 	nice make -s -C "$KSRC" O="$dir" ARCH=x86_64 CC="$CC" "$@"
 }
 
-# Symbols the tests rely on; the KHO ones only once the tree has them.
+# Symbols the tests rely on; the KHO ones, and every =y of a config.d
+# fragment, only once the tree has them.
 REQUIRED="64BIT SMP PRINTK TTY SERIAL_8250 SERIAL_8250_CONSOLE BLK_DEV_INITRD
 	BINFMT_ELF PROC_FS SYSFS DEVTMPFS DEVTMPFS_MOUNT DEBUG_FS ACPI NUMA
 	ACPI_NUMA SPARSEMEM DEFERRED_STRUCT_PAGE_INIT KEXEC_FILE RELOCATABLE
 	RANDOMIZE_BASE"
-KHO_SYMS="KEXEC_HANDOVER KEXEC_HANDOVER_DEBUGFS TEST_KEXEC_HANDOVER KSTATE
-	TEST_KSTATE"
+KHO_SYMS="KEXEC_HANDOVER KEXEC_HANDOVER_DEBUGFS TEST_KEXEC_HANDOVER"
+
+FRAGMENTS=$(ls "$HERE"/config.d/*.config 2>/dev/null || true)
+FRAGMENT_SYMS=
+[ -z "$FRAGMENTS" ] ||
+	FRAGMENT_SYMS=$(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=y$/\1/p' $FRAGMENTS)
 
 has_symbol() {
 	grep -rqs --include='Kconfig*' -E "^(menu)?config $1\$" \
@@ -101,13 +107,13 @@ configure() {
 	echo "kho build: configuring (tinyconfig + config) in $KCONF"
 	kmake "$KCONF" tinyconfig >/dev/null
 	(cd "$KCONF" && "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KCONF" \
-		"$KCONF/.config" "$HERE/config") > "$KCONF/merge.log" 2>&1 ||
+		"$KCONF/.config" "$HERE/config" $FRAGMENTS) > "$KCONF/merge.log" 2>&1 ||
 		{ cat "$KCONF/merge.log"; die "merge_config.sh failed"; }
 	kmake "$KCONF" olddefconfig >/dev/null
 	for sym in $REQUIRED; do
 		grep -q "^CONFIG_$sym=y" "$KCONF/.config" || missing="$missing $sym"
 	done
-	for sym in $KHO_SYMS; do
+	for sym in $KHO_SYMS $FRAGMENT_SYMS; do
 		if has_symbol "$sym"; then
 			grep -q "^CONFIG_$sym=y" "$KCONF/.config" ||
 				missing="$missing $sym"
@@ -116,7 +122,7 @@ configure() {
 		fi
 	done
 	[ -z "$missing" ] ||
-		die "not =y after merging ./config:$missing (see $KCONF/.config)"
+		die "not =y after merging the config fragments:$missing (see $KCONF/.config)"
 	if ! cmp -s "$KCONF/.config" "$KOUT/.config"; then
 		echo "kho build: kernel configuration changed"
 		cp "$KCONF/.config" "$KOUT/.config"
@@ -139,10 +145,12 @@ build_kernel() {
 }
 
 build_init() {
-	if [ ! -x "$OUTDIR/init" ] || [ "$HERE/init.c" -nt "$OUTDIR/init" ]; then
+	# By content: init.c may come from another tree than the last build.
+	if [ ! -x "$OUTDIR/init" ] || ! cmp -s "$HERE/init.c" "$OUTDIR/init.c"; then
 		echo "kho build: init"
 		gcc -static -O2 -Wall -Wextra -o "$OUTDIR/init.tmp" "$HERE/init.c"
 		mv "$OUTDIR/init.tmp" "$OUTDIR/init"
+		cp "$HERE/init.c" "$OUTDIR/init.c"
 	fi
 }
 

@@ -28,11 +28,6 @@
  *                          and the outgoing counters ("counter refused"),
  *                          set P back to 0, then kexec as usual
  *   khotest.dumpfdt=1      dump the KHO FDTs from debugfs in base64
- *   khotest.kstate=1       summarize the KSTATE streams in debugfs
- *                          (kstate/incoming and kstate/outgoing)
- *   khotest.kexeclog=1     let the kernel print its info lines on the
- *                          console during the kexec (KHO and KSTATE
- *                          report the handover they write there)
  *   khotest.preload=0      do not calibrate the load time (see below)
  *   khotest.t0=TSC         set by init: the TSC at the previous reboot()
  *
@@ -74,7 +69,6 @@
 #define INITRD_PATH	"/sys/firmware/initrd"
 #define KEXEC_PATH	"/sbin/kexec"
 #define KHO_DEBUGFS	"/sys/kernel/debug/kho"
-#define KSTATE_DEBUGFS	"/sys/kernel/debug/kstate"
 #define TEST_MODULE	"/sys/module/test_kexec_handover"
 #define KHO_PARAMS	"/sys/module/kexec_handover/parameters"
 #define CORRUPT_PARAM	KHO_PARAMS "/test_corrupt_map"
@@ -234,7 +228,6 @@ static int seen;
 static int interesting(int level, const char *msg)
 {
 	return level <= 4 || strstr(msg, "KHO") || strstr(msg, "kho") ||
-	       strstr(msg, "kstate") ||
 	       !strncmp(msg, "tsc: ", 5) || strstr(msg, "kexec") ||
 	       strstr(msg, "deferred pages") ||
 	       strstr(msg, "Unknown kernel command line");
@@ -498,62 +491,6 @@ static void report_debugfs(void)
 	report_lines("scratch", "out", "scratch");
 }
 
-/*
- * A KSTATE stream as debugfs renders it: its header (up to its
- * "descriptions:" line) as "kstate-head FILE LINE" reports, then
- * "kstate FILE bytes=B lines=L instances=I errors=E", with I the number of
- * instances rendered and E the number of "error:" lines.
- */
-static void report_kstate(const char *file)
-{
-	char path[256], buf[65536], line[512];
-	long bytes = 0, lines = 0, instances = 0, errors = 0;
-	int fd, head = 1;
-	size_t len = 0;
-	ssize_t n, i;
-	char *l;
-
-	snprintf(path, sizeof(path), KSTATE_DEBUGFS "/%s", file);
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		say("kstate %s missing: %s", file, strerror(errno));
-		return;
-	}
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			say("kstate %s read error: %s", file, strerror(errno));
-		if (n <= 0)
-			break;
-		bytes += n;
-		for (i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				if (len < sizeof(line) - 1)
-					line[len++] = buf[i];
-				continue;
-			}
-			line[len] = '\0';
-			len = 0;
-			lines++;
-			if (head && !strcmp(line, "descriptions:"))
-				head = 0;
-			if (head)
-				say("kstate-head %s %s", file, line);
-			if (!strncmp(line, "  - description: ", 17))
-				instances++;
-			for (l = line; *l == ' '; l++)
-				;
-			if (!strncmp(l, "error:", 6))
-				errors++;
-		}
-	}
-	close(fd);
-	say("kstate %s bytes=%ld lines=%ld instances=%ld errors=%ld", file,
-	    bytes, lines, instances, errors);
-}
-
 /* The next generation. */
 
 static void next_cmdline(char *out, size_t size, __u64 t0, __u64 tload)
@@ -745,9 +682,6 @@ static void kexec_next(void)
 	ret = tools ? load_tools(next) : load_syscall(next);
 	if (ret)
 		power_off();
-	/* Our last line is out: the kernel may use the console again. */
-	if (param_long("khotest.kexeclog", 0))
-		write_file("/proc/sys/kernel/printk", "7");
 	if (tools) {
 		static const char *const argv[] = { KEXEC_PATH, "-e", NULL };
 
@@ -812,10 +746,6 @@ int main(void)
 	report_debugfs();
 	if (param_long("khotest.dumpfdt", 0))
 		dump_fdts("in");
-	if (param_long("khotest.kstate", 0)) {
-		report_kstate("incoming");
-		report_kstate("outgoing");
-	}
 	kmsg_pump(0, 0);
 
 	if (gen < gens)

@@ -5,8 +5,11 @@
 Boots the kernel built by build.sh with its test initramfs, lets init.c
 kexec through a chain of generations of the same kernel, and checks what
 each generation reports on the console ("KHOTEST: gen=N ..." lines, the
-log lines of the KHO core, of KSTATE and of the test modules, debugfs
-counters).
+KHO core's and the test module's log lines, debugfs counters).
+
+The scenarios are the files in scenarios/, one per scenario: each
+defines SCENARIO, a Scenario with its check function, and imports what
+it needs from this module.
 
 Usage, with [-k KSRC] [-o OUTDIR] [--no-build] [-v] in every mode:
   [-s NAME]...  run the scenarios (default: all) and print KTAP on stdout
@@ -35,6 +38,7 @@ optional) python3, plus those of build.sh.
 
 import argparse
 import base64
+import importlib.util
 import os
 import re
 import select
@@ -57,16 +61,6 @@ TIMING_RE = re.compile(r"test_kho: tsc restored=(\d+) verified=(\d+) "
                        r"tsc_khz=(\d+)")
 TSC_MHZ_RE = re.compile(r"tsc: (?:Refined TSC clocksource calibration|"
                         r"Detected|Marking TSC.*)[^0-9]*([0-9]+\.[0-9]+) MHz")
-KS_REGISTERED_RE = re.compile(r"test_kstate: registered (\d+) objects")
-KS_SAVED_RE = re.compile(r"(?<!\w)kstate: saved (\d+) instances of (\d+) "
-                         r"descriptions, (\d+) bytes")
-KS_HANDOVER_RE = re.compile(r"^kstate: handover: (\d+) instances of (\d+) "
-                            r"descriptions, (\d+) bytes")
-KS_PASS_RE = re.compile(r"test_kstate: PASS: restored (\d+) objects in "
-                        r"reverse order, verified")
-KS_TIME_RE = re.compile(r"test_kstate: restore of (\d+) objects took (\d+) ns")
-KS_DEBUGFS_RE = re.compile(r"(\S+) bytes=(\d+) lines=(\d+) instances=(\d+) "
-                           r"errors=(\d+)")
 BAD_CONSOLE_RE = re.compile(r"Kernel panic|BUG: |WARNING: |Oops|"
                             r"general protection fault|Call Trace:|"
                             r"kernel BUG|Unable to handle")
@@ -473,10 +467,8 @@ def check_fdts(c, outdir):
                 else "differs from"))
 
 
-# The scenarios.  Parameters of the test modules:
+# Helpers for the scenarios.  Parameters of the test module:
 T = "test_kexec_handover."
-KS = "test_kstate."
-KSTATE_OBJECTS = 300
 
 
 def check_numa(c, nodes=2):
@@ -502,177 +494,21 @@ def check_kaslr(c):
          "KASLR moved the kernel between generations")
 
 
-def c_plain(c, sc, outdir):
-    g1, g2 = c.run.gens.get(1), c.run.gens.get(2)
-    c.ok(g1 and "method=syscall" in (g1.first("kexec") or ""),
-         "generation 1 kexecs with kexec_file_load(2)")
-    c.ok(g2 and "method=tools" in (g2.first("kexec") or ""),
-         "generation 2 kexecs with kexec(8)")
-    check_numa(c)
-    check_kaslr(c)
+# Scenarios of a handover that must be refused, whole or in part.
+
+def check_set(c, n, name, value):
+    """Generation n set kexec_handover.<name> (khotest.set/refuse)."""
+    g = c.run.gens.get(n)
+    line = g.first("set") if g else None
+    c.ok(line == "%s %s ok" % (name, value),
+         "generation %d: kexec_handover.%s set to %s (%s)"
+         % (n, name, value, line))
 
 
-def c_preserve(c, sc, outdir):
-    check_first(c)
-    check_handover(c, 2, min_bytes=128 * MiB)
-    g2 = c.run.gens.get(2)
-    if g2:
-        listing = g2.first("debugfs") or ""
-        c.ok("in/sub_fdts/test-kho" in listing.split(),
-             "generation 2: debugfs kho/in/sub_fdts/test-kho")
-    check_fdts(c, outdir)
-
-
-def c_chain3(c, sc, outdir):
-    g1 = check_first(c)
-    if g1:
-        skipped = [m for m in g1.msgs("test_kho: gigantic")
-                   if "skipped" in m]
-        c.ok(not skipped, "generation 1 preserved a 1 GiB folio%s"
-             % (": " + skipped[0] if skipped else ""))
-    g2 = check_handover(c, 2)
-    g3 = check_handover(c, 3)
-    check_numa(c)
-    if g2 and g3:
-        p2, p3 = g2.match(PASS_RE), g3.match(PASS_RE)
-        if p2 and p3:
-            c.ok(int(p3.group(2)) >= int(p2.group(2)),
-                 "generation 3 verified at least what generation 2 restored "
-                 "(gen 1's memory, re-preserved)")
-
-
-def c_corrupt(c, sc, outdir):
-    check_first(c)
-    g1, g2 = c.run.gens.get(1), c.run.gens.get(2)
-    if g1:
-        c.ok(g1.first("corrupt") == "set",
-             "generation 1: test_corrupt_map set (%s)" % g1.first("corrupt"))
-    if not g2:
-        return
-    refused = g2.msgs("KHO: refusing handover")
-    c.ok(len(refused) == 1, "generation 2: exactly one 'KHO: refusing "
-         "handover' line (%d)%s" % (len(refused), (": " + refused[0])
-                                     if refused else ""))
-    c.ok(not g2.msgs("KHO: handover:"), "generation 2: no KHO handover line")
-    c.ok(g2.msgs("test_kho: no handover"),
-         "generation 2: test_kho: no handover")
-    c.ok(not g2.match(PASS_RE) and not g2.msgs("test_kho: FAIL"),
-         "generation 2: nothing restored (no PASS/FAIL line)")
-    cin = g2.counters.get("in", {})
-    c.ok("preserved_in_bytes" in cin and cin["preserved_in_bytes"] == 0,
-         "generation 2: kho/in/counters preserved_in_bytes = 0 (%s)"
-         % cin.get("preserved_in_bytes", "missing"))
-
-
-def c_tools(c, sc, outdir):
-    check_first(c)
-    check_handover(c, 2, min_bytes=32 * MiB)
-    g1 = c.run.gens.get(1)
-    c.ok(g1 and "method=tools" in (g1.first("kexec") or ""),
-         "generation 1 kexecs with kexec -s -l / kexec -e")
-
-
-def c_unclaimed(c, sc, outdir):
-    check_first(c)
-    g2 = check_handover(c, 2)
-    if not g2:
-        return
-    ok = g2.msgs("test_kho: PASS: unclaimed")
-    c.ok(ok, "generation 2: test_kho: PASS: unclaimed ... read back as zero")
-    m = g2.match(RELEASED_RE)
-    c.ok(m and int(m.group(1)) > 0, "generation 2: KHO: released B > 0 bytes"
-         " of unclaimed memory (%s)" % (m.group(1) if m else "no line"))
-    rel = g2.counters.get("in", {}).get("released_bytes")
-    c.ok(rel and rel > 0, "generation 2: counters released_bytes > 0 (%s)"
-         % rel)
-    if g2.first("finish"):
-        c.note("gen 2: wrote kho/in/finish: %s" % g2.first("finish"))
-
-
-def kexec_console(run, n):
-    """Console lines the kernel of generation n printed while it kexeced.
-
-    Only with khotest.kexeclog=1: init lets the kernel print its info lines
-    once it has loaded the next kernel.  They end with the next kernel's
-    banner.
-    """
-    lines, inside = [], False
-    for line in run.console:
-        if not inside:
-            inside = "KHOTEST: gen=%d kexec " % n in line
-        elif "Linux version " in line:
-            break
-        elif "KHOTEST: " not in line:
-            lines.append(line)
-    return lines
-
-
-def kstate_debugfs(g, name):
-    """The summary of debugfs kstate/<name> init reported, as a match."""
-    for val in g.other.get("kstate", []):
-        m = KS_DEBUGFS_RE.match(val)
-        if m and m.group(1) == name:
-            return m
-    return None
-
-
-def c_kstate(c, sc, outdir):
-    n = KSTATE_OBJECTS
-    g1, g2 = c.run.gens.get(1), c.run.gens.get(2)
-    for g in (g1, g2):
-        if not g:
-            continue
-        bad = [m for lvl, m in g.kmsg
-               if lvl <= 4 and m.startswith("kstate:")]
-        c.ok(not bad, "generation %d: no KSTATE error%s"
-             % (g.n, (": " + bad[0]) if bad else ""))
-        fails = g.msgs("test_kstate: FAIL")
-        c.ok(not fails, "generation %d: no test_kstate FAIL%s"
-             % (g.n, (": " + fails[0]) if fails else ""))
-    if g1:
-        m = g1.match(KS_REGISTERED_RE)
-        c.ok(m and int(m.group(1)) == n,
-             "generation 1: test_kstate: registered %d objects" % n)
-        m = kstate_debugfs(g1, "outgoing")
-        c.ok(m and int(m.group(4)) == n and int(m.group(5)) == 0,
-             "generation 1: debugfs kstate/outgoing renders %d instances, "
-             "no error (%s)" % (n, m.group(0) if m else "not read"))
-    saved = [m for m in (KS_SAVED_RE.search(l)
-                         for l in kexec_console(c.run, 1)) if m]
-    if c.ok(len(saved) == 1 and int(saved[0].group(1)) == n,
-            "generation 1: one 'kstate: saved %d instances' line at the "
-            "kexec (%d)" % (n, len(saved))):
-        c.note("gen 1: kstate saved %s instances of %s descriptions, %s "
-               "bytes" % saved[0].groups())
-    if not g2:
-        return
-    m = g2.match(KS_HANDOVER_RE)
-    c.ok(m and int(m.group(1)) == n,
-         "generation 2: kstate: handover: %d instances (%s)"
-         % (n, m.group(0) if m else "no line"))
-    if m and saved:
-        c.ok(m.groups() == saved[0].groups(),
-             "generation 2 got the stream generation 1 saved")
-    p = g2.match(KS_PASS_RE)
-    c.ok(p and int(p.group(1)) == n, "generation 2: test_kstate: PASS: "
-         "restored %d objects in reverse order, verified" % n)
-    t = g2.match(KS_TIME_RE)
-    if c.ok(t and int(t.group(1)) == n,
-            "generation 2: test_kstate restore timing line"):
-        ns = int(t.group(2))
-        c.note("gen 2: restore of %d objects took %.3f ms, %.1f us each"
-               % (n, ns / 1e6, ns / 1e3 / n))
-    m = kstate_debugfs(g2, "incoming")
-    c.ok(m and int(m.group(2)) == 0,
-         "generation 2: debugfs kstate/incoming empty after kstate_finish() "
-         "(%s)" % (m.group(0) if m else "not read"))
-
-
-def c_kaslr(c, sc, outdir):
-    check_first(c)
-    for n in range(2, sc.gens + 1):
-        check_handover(c, n)
-    check_kaslr(c)
+def meminfo_total(g):
+    m = re.search(r"MemTotal:\s+(\d+) kB", (g.first("system") or "")) \
+        if g else None
+    return int(m.group(1)) if m else None
 
 
 def check_refused(c, n, why):
@@ -701,15 +537,32 @@ def check_refused(c, n, why):
     return g
 
 
-def check_set(c, n, name, value):
-    g = c.run.gens.get(n)
-    line = g.first("set") if g else None
-    c.ok(line == "%s %s ok" % (name, value),
-         "generation %d: kexec_handover.%s set to %s (%s)"
-         % (n, name, value, line))
+def c_refused(c, sc, outdir):
+    """Generation 1 set a test parameter; generation 2 refused."""
+    why, param, value = sc.data
+    check_first(c)
+    check_set(c, 1, param, value)
+    check_refused(c, 2, why)
+
+
+def c_refused_next(c, sc, outdir):
+    """Generation 2 refused on its own, and gave back what it reserved."""
+    why, gen2_line = sc.data
+    check_first(c)
+    g1, g2 = c.run.gens.get(1), c.run.gens.get(2)
+    if gen2_line:
+        c.ok(g2 and g2.msgs(gen2_line), "generation 2: '%s ...'"
+             % gen2_line)
+    check_refused(c, 2, why)
+    t1, t2 = meminfo_total(g1), meminfo_total(g2)
+    c.ok(t1 and t2 and t2 >= t1 - 16 * 1024,
+         "generation 2: MemTotal %s kB, generation 1 %s kB: no preserved "
+         "range stays reserved" % (t2, t1))
 
 
 def c_bad_subtree(c, sc, outdir):
+    """One subtree refused alone: the handover is taken, its owner gets
+    -EINVAL and restores nothing."""
     mode, why = sc.data
     check_first(c)
     check_set(c, 1, "test_corrupt_subtree", mode)
@@ -720,11 +573,9 @@ def c_bad_subtree(c, sc, outdir):
          "generation 2: the handover itself is taken")
     c.ok(g2.msgs("KHO: handover:"), "generation 2: KHO handover line")
     bad = g2.msgs("KHO: refusing subtree")
-    c.ok(len(bad) == 1 and bad[0] == "KHO: refusing subtree "
-         "test-kho: " + why,
-         "generation 2: exactly one 'KHO: refusing subtree "
-         "test-kho: %s' line (%d)%s"
-         % (why, len(bad), (": " + bad[0]) if bad else ""))
+    c.ok(len(bad) == 1 and bad[0] == "KHO: refusing subtree test-kho: " + why,
+         "generation 2: exactly one 'KHO: refusing subtree test-kho: %s' "
+         "line (%d)%s" % (why, len(bad), (": " + bad[0]) if bad else ""))
     c.ok(g2.msgs("test_kho: FAIL: bad test-kho subtree: -22"),
          "generation 2: kho_retrieve_subtree() returns -EINVAL to its owner")
     c.ok(not g2.match(PASS_RE), "generation 2: nothing restored")
@@ -735,161 +586,56 @@ def c_bad_subtree(c, sc, outdir):
          % " ".join("%s=%d" % kv for kv in sorted(cin.items())))
 
 
-def c_refused(c, sc, outdir):
-    why, param, value = sc.data
-    check_first(c)
-    check_set(c, 1, param, value)
-    check_refused(c, 2, why)
+def subtree_scenario(mode, why):
+    return Scenario("subtree-" + mode, "a subtree pointer %s: that subtree "
+                    "alone is refused, its owner gets -EINVAL" % mode,
+                    gens=2, gen_params={1: [
+                        T + "preserve_mb=32",
+                        "khotest.set=test_corrupt_subtree:" + mode]},
+                    check=c_bad_subtree, data=(mode, why))
 
 
-def c_refused_next(c, sc, outdir):
-    why, gen2_line = sc.data
-    check_first(c)
-    g2 = c.run.gens.get(2)
-    if gen2_line:
-        c.ok(g2 and g2.msgs(gen2_line), "generation 2: '%s ...'"
-             % gen2_line)
-    check_refused(c, 2, why)
-    # memory the refused reserve step took must be back
-    g1 = c.run.gens.get(1)
-    t1, t2 = meminfo_total(g1), meminfo_total(g2)
-    c.ok(t1 and t2 and t2 >= t1 - 16 * 1024,
-         "generation 2: MemTotal %s kB, generation 1 %s kB: no preserved "
-         "range stays reserved" % (t2, t1))
+def scratch_scenario(mode, why):
+    return Scenario("scratch-" + mode, "a %s scratch array: one refusal, a "
+                    "clean boot without handover" % mode, gens=2,
+                    gen_params={1: [
+                        T + "preserve_mb=32",
+                        "khotest.set=test_corrupt_scratch:" + mode]},
+                    check=c_refused, data=(why, "test_corrupt_scratch", mode))
 
 
-def meminfo_total(g):
-    m = re.search(r"MemTotal:\s+(\d+) kB", (g.first("system") or "")) \
-        if g else None
-    return int(m.group(1)) if m else None
+def overlap_scenario(mode, why):
+    return Scenario("overlap-" + mode, "preserved memory that the next "
+                    "kernel finds %s is not RAM to hand over: refused" % mode,
+                    gens=2, gen_params={1: [T + "preserve_mb=32"],
+                                        2: ["kho_debug_overlap=" + mode]},
+                    check=c_refused_next, data=(why, None))
 
 
-def c_vmalloc(c, sc, outdir):
-    check_first(c)
-    g1 = c.run.gens.get(1)
-    c.ok(g1 and g1.msgs("test_kho: PASS: vmalloc unpreserve is all or "
-                        "nothing"),
-         "generation 1: test_kho: PASS: vmalloc unpreserve is all or nothing")
-    check_handover(c, 2)
+SCENARIO_DIR = os.path.join(HERE, "scenarios")
 
 
-def c_finalize_fail(c, sc, outdir):
-    check_first(c)
-    g1, g2 = c.run.gens.get(1), c.run.gens.get(2)
-    if g1:
-        check_set(c, 1, "test_fail_finalize", 1)
-        c.ok(g1.first("refused") == "Input/output error",
-             "generation 1: the first kexec is refused with EIO (%s)"
-             % g1.first("refused"))
-        c.ok(g1.msgs("KHO: cannot write the handover (-5), kexec refused"),
-             "generation 1: KHO says why, once")
-        c.ok(any("kstate: saved" in m for m in g1.msgs("kstate:")),
-             "generation 1: KSTATE had saved its stream before KHO refused")
-        out = g1.counters.get("out", {}).get("preserved_out_bytes")
-        ref = g1.counters.get("refused", {}).get("preserved_out_bytes")
-        c.ok(out is not None and out == ref,
-             "generation 1: preserved_out_bytes after the refused kexec "
-             "(%s) = before it (%s): the KSTATE save was undone" % (ref, out))
-    check_handover(c, 2)
-    if g2:
-        p = g2.match(KS_PASS_RE)
-        c.ok(p and int(p.group(1)) == KSTATE_OBJECTS,
-             "generation 2: test_kstate: PASS after the second kexec")
-
-
-def scenarios(kho):
-    """All scenarios; those needing KHO are marked so."""
-    s = [
-        Scenario("kexec-chain", "plain kexec chain, no KHO: kexec_file_load,"
-                 " then kexec(8); 2 NUMA nodes, KASLR", gens=3, kho=False,
-                 mem="1G", numa=True, kaslr=True,
-                 gen_params={2: ["khotest.kexec=tools"]}, check=c_plain),
-        Scenario("preserve", "preserve ~256 MiB of random orders, kexec, "
-                 "verify every byte", gens=2,
-                 gen_params={1: [T + "preserve_mb=256", T + "seed=1",
-                                 "khotest.dumpfdt=1"],
-                             2: ["khotest.dumpfdt=1"]},
-                 check=c_preserve),
-        Scenario("chain3-numa", "three generations, 2 NUMA nodes, deferred "
-                 "struct page init, 1 GiB folio", gens=3, numa=True,
-                 mem="6G",
-                 gen_params={1: [T + "preserve_mb=128", T + "gigantic=1",
-                                 T + "seed=2"],
-                             2: [T + "represerve=1", T + "preserve_mb=64",
-                                 T + "seed=3"]},
-                 timeout=300, check=c_chain3),
-        Scenario("corrupt", "corrupted map: one refusal, clean boot, "
-                 "nothing handed over", gens=2,
-                 gen_params={1: [T + "preserve_mb=64", "khotest.corrupt=1"]},
-                 check=c_corrupt),
-        Scenario("kexec-tools", "kexec -s -l / kexec -e from Debian's "
-                 "kexec-tools", gens=2, common=["khotest.kexec=tools"],
-                 gen_params={1: [T + "preserve_mb=64", T + "seed=4"]},
-                 check=c_tools),
-        Scenario("unclaimed", "claim 50%, the rest released and zeroed",
-                 gens=2,
-                 gen_params={1: [T + "preserve_mb=128", T + "seed=5"],
-                             2: [T + "claim_pct=50", "khotest.unclaimed=1"]},
-                 check=c_unclaimed),
-        Scenario("kaslr", "KASLR on, 3 kexecs, preserved memory intact "
-                 "each time", gens=4, kaslr=True,
-                 gen_params={1: [T + "preserve_mb=64", T + "seed=6"],
-                             2: [T + "represerve=1", T + "preserve_mb=32"],
-                             3: [T + "represerve=1", T + "preserve_mb=32"]},
-                 timeout=360, check=c_kaslr),
-        Scenario("kstate", "KSTATE: register %d objects, kexec, restore "
-                 "them by id in reverse order, verify" % KSTATE_OBJECTS,
-                 gens=2, gen_params={},
-                 common=[KS + "objects=%d" % KSTATE_OBJECTS, KS + "seed=7",
-                         "khotest.kstate=1", "khotest.kexeclog=1"],
-                 check=c_kstate),
-        Scenario("finalize-fail", "KHO refuses a kexec after KSTATE "
-                 "saved: nothing stays preserved, the next kexec works",
-                 gens=2,
-                 gen_params={1: [T + "preserve_mb=32", T + "seed=8",
-                                 "khotest.refuse=test_fail_finalize"]},
-                 common=[KS + "objects=%d" % KSTATE_OBJECTS, KS + "seed=9"],
-                 check=c_finalize_fail),
-    ]
-    s.append(Scenario(
-        "vmalloc-unpreserve", "kho_unpreserve_vmalloc() is all or nothing, "
-        "then a kexec", gens=2,
-        gen_params={1: [T + "preserve_mb=16", T + "vmalloc_check=1"]},
-        check=c_vmalloc))
-    for mode, why in (("outside", "points outside preserved memory"),
-                      ("unpreserved", "points outside preserved memory"),
-                      ("header", "no valid FDT inside its preserved unit")):
-        s.append(Scenario(
-            "subtree-" + mode, "a subtree pointer %s: that subtree alone is "
-            "refused, its owner gets -EINVAL" % mode, gens=2,
-            gen_params={1: [T + "preserve_mb=32",
-                            "khotest.set=test_corrupt_subtree:" + mode]},
-            check=c_bad_subtree, data=(mode, why)))
-    for mode, why in (("tiny", "scratch areas too small for boot"),
-                      ("misaligned", "scratch area not pageblock aligned")):
-        s.append(Scenario(
-            "scratch-" + mode, "a %s scratch array: one refusal, a clean "
-            "boot without handover" % mode, gens=2,
-            gen_params={1: [T + "preserve_mb=32",
-                            "khotest.set=test_corrupt_scratch:" + mode]},
-            check=c_refused, data=(why, "test_corrupt_scratch", mode)))
-    s.append(Scenario(
-        "reserve-fail", "a reservation fails halfway through the early "
-        "reserve step: every range reserved before it is given back",
-        gens=2,
-        gen_params={1: [T + "preserve_mb=256", T + "seed=10"],
-                    2: ["kho_debug_fail_reserve=last"]},
-        check=c_refused_next,
-        data=("no memory to reserve the preserved memory",
-              "KHO: test: failing reservation")))
-    for mode, why in (("reserved", "preserved memory in scratch or reserved memory"),
-                      ("nomap", "preserved memory outside RAM")):
-        s.append(Scenario(
-            "overlap-" + mode, "preserved memory that the next kernel "
-            "finds %s is not RAM to hand over: refused" % mode, gens=2,
-            gen_params={1: [T + "preserve_mb=32"],
-                        2: ["kho_debug_overlap=" + mode]},
-            check=c_refused_next, data=(why, None)))
+def scenarios():
+    """Every scenario: the SCENARIO of each scenarios/*.py, by file name."""
+    # The scenario files import their helpers from this module, which may
+    # be running as __main__; they are loaded without writing bytecode
+    # into the source tree.
+    sys.modules.setdefault("vmtest", sys.modules[__name__])
+    sys.dont_write_bytecode = True
+    s = []
+    for fn in sorted(os.listdir(SCENARIO_DIR)):
+        if not fn.endswith(".py") or fn.startswith((".", "_")):
+            continue
+        path = os.path.join(SCENARIO_DIR, fn)
+        spec = importlib.util.spec_from_file_location(
+            "kho_scenario_" + re.sub(r"\W", "_", fn[:-3]), path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sc = getattr(mod, "SCENARIO", None)
+        if not isinstance(sc, Scenario) or sc.name != fn[:-3]:
+            sys.exit("%s: must define SCENARIO = Scenario(\"%s\", ...)"
+                     % (path, fn[:-3]))
+        s.append(sc)
     return s
 
 
@@ -937,7 +683,7 @@ def ktap_diag(text):
 
 
 def cmd_test(args):
-    all_sc = scenarios(True)
+    all_sc = scenarios()
     if args.scenario:
         names = [s.name for s in all_sc]
         for n in args.scenario:
@@ -1192,7 +938,7 @@ def main():
     args.ksrc = os.path.abspath(args.ksrc)
     os.makedirs(args.out, exist_ok=True)
     if args.list:
-        for s in scenarios(True):
+        for s in scenarios():
             print("%-12s %s%s" % (s.name, s.desc,
                                   "" if s.kho else " (no KHO needed)"))
         return 0
