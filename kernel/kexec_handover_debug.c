@@ -14,6 +14,10 @@
  *   pageblock long; "misaligned": the first area one page off);
  * - kexec_handover.test_fail_finalize: kho_finalize() fails, as it does
  *   when memory runs out, and the kexec is refused;
+ * - kexec_handover.test_restore_delay_ms and test_restore_delay_comm: the
+ *   next kho_restore_folio() by a task of that name holds its claim that
+ *   long before it counts it, so that a test can call kho_finish() while
+ *   a restore is in flight;
  * - kho_debug_naive_reserve (command line): reserve every preserved unit
  *   on its own in the next kernel, as a baseline for the coalesced reserve;
  * - kho_debug_fail_reserve=N|last (command line): the Nth (or the last)
@@ -30,9 +34,11 @@
 
 #include <linux/kho/abi/kho_mem.h>
 #include <linux/kho_mem.h>
+#include <linux/delay.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/timex.h>
 
@@ -60,6 +66,17 @@ MODULE_PARM_DESC(test_corrupt_scratch,
 static bool test_fail_finalize;
 module_param(test_fail_finalize, bool, 0600);
 MODULE_PARM_DESC(test_fail_finalize, "make kho_finalize() fail (test only)");
+
+static unsigned int test_restore_delay_ms;
+module_param(test_restore_delay_ms, uint, 0600);
+MODULE_PARM_DESC(test_restore_delay_ms,
+		 "hold the next folio restore this long (test only)");
+
+static char test_restore_delay_comm[TASK_COMM_LEN];
+module_param_string(test_restore_delay_comm, test_restore_delay_comm,
+		    sizeof(test_restore_delay_comm), 0600);
+MODULE_PARM_DESC(test_restore_delay_comm,
+		 "the task whose next folio restore test_restore_delay_ms holds (test only)");
 
 static bool naive_reserve __initdata;
 
@@ -204,6 +221,17 @@ int kho_debug_fail_finalize(void)
 		return 0;
 	pr_warn("test: failing kho_finalize()\n");
 	return -EIO;
+}
+
+void kho_debug_restore_window(void)
+{
+	unsigned int ms = READ_ONCE(test_restore_delay_ms);
+
+	if (!ms || strcmp(current->comm, test_restore_delay_comm) ||
+	    cmpxchg(&test_restore_delay_ms, ms, 0) != ms)
+		return;
+	pr_warn("test: holding a restore by %s for %u ms\n", current->comm, ms);
+	msleep(ms);
 }
 
 u64 kho_debug_cycles(void)

@@ -823,6 +823,7 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 		up_read(&kho_in.finish_sem);
 		return NULL;
 	}
+	kho_debug_restore_window();
 	atomic64_add(PAGE_SIZE << order, &kho_in.restored);
 	up_read(&kho_in.finish_sem);
 

@@ -71,6 +71,7 @@ void kho_debug_corrupt_map(phys_addr_t *mem_map);
 phys_addr_t kho_debug_subtree_phys(phys_addr_t phys);
 void kho_debug_corrupt_scratch(struct kho_scratch_abi *sa, unsigned int cnt);
 int kho_debug_fail_finalize(void);
+void kho_debug_restore_window(void);
 u64 kho_debug_cycles(void);
 u64 kho_debug_cycles_to_ns(u64 cycles);
 #else
@@ -104,6 +105,7 @@ static inline void kho_debug_corrupt_scratch(struct kho_scratch_abi *sa,
 }
 
 static inline int kho_debug_fail_finalize(void) { return 0; }
+static inline void kho_debug_restore_window(void) { }
 static inline u64 kho_debug_cycles(void) { return 0; }
 static inline u64 kho_debug_cycles_to_ns(u64 cycles) { return 0; }
 #endif

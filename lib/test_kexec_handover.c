@@ -94,6 +94,11 @@ static unsigned int claim_pct = 100;
 module_param(claim_pct, uint, 0444);
 MODULE_PARM_DESC(claim_pct, "Percentage of the handed-over units to restore");
 
+static bool finish_race;
+module_param(finish_race, bool, 0444);
+MODULE_PARM_DESC(finish_race,
+		 "Call kho_finish() while a restore is in flight, check the counters (kho_finish=manual)");
+
 static bool vmalloc_check;
 module_param(vmalloc_check, bool, 0444);
 MODULE_PARM_DESC(vmalloc_check,
@@ -1025,6 +1030,64 @@ static void test_kho_start_unclaimed(const struct test_kho_unit *units,
 	}
 }
 
+static DECLARE_COMPLETION(test_kho_race_started);
+static DECLARE_COMPLETION(test_kho_race_done);
+static struct folio *test_kho_race_folio;
+
+static int test_kho_race_fn(void *arg)
+{
+	struct test_kho_unit *u = arg;
+
+	complete(&test_kho_race_started);
+	test_kho_race_folio = kho_restore_folio(u->phys);
+	complete(&test_kho_race_done);
+	return 0;
+}
+
+/*
+ * kho_finish() while a restore holds its claim (with
+ * kexec_handover.test_restore_delay_ms): once the release is done, the
+ * restored and released bytes must add up to what was handed over, with
+ * nothing left counted as releasing.
+ */
+static void test_kho_finish_race(struct test_kho_unit *units,
+				 unsigned long nr)
+{
+	struct task_struct *t;
+	struct kho_stats st;
+	unsigned long i;
+	int err;
+
+	for (i = 0; i < nr && units[i].kind != TEST_KHO_FOLIO; i++)
+		;
+	if (i == nr) {
+		pr_err("FAIL: finish race: no folio handed over\n");
+		return;
+	}
+	t = kthread_run(test_kho_race_fn, &units[i], "test_kho_race");
+	if (IS_ERR(t)) {
+		pr_err("FAIL: finish race: kthread: %ld\n", PTR_ERR(t));
+		return;
+	}
+	wait_for_completion(&test_kho_race_started);
+	msleep(100);
+	err = kho_finish();
+	kho_release_wait();
+	wait_for_completion(&test_kho_race_done);
+	kho_get_stats(&st);
+	if (!test_kho_race_folio || err || st.releasing ||
+	    st.restored + st.released != st.preserved_in) {
+		pr_err("FAIL: finish race: folio %s, kho_finish() %d, restored %llu + released %llu != handed over %llu, or %llu releasing\n",
+		       test_kho_race_folio ? "restored" : "not restored",
+		       err, st.restored, st.released, st.preserved_in,
+		       st.releasing);
+		return;
+	}
+	pr_info("PASS: kho_finish() during a restore: restored %llu + released %llu = handed over %llu, 0 releasing\n",
+		st.restored, st.released, st.preserved_in);
+	folio_put(test_kho_race_folio);
+}
+
 static void test_kho_restore(void)
 {
 	unsigned long nr, i, folios = 0, runs = 0, run_pages = 0, unclaimed = 0;
@@ -1041,6 +1104,11 @@ static void test_kho_restore(void)
 	if (err) {
 		if (err == -ENOENT)
 			pr_info("no handover\n");
+		return;
+	}
+	if (finish_race) {
+		test_kho_finish_race(units, nr);
+		kvfree(units);
 		return;
 	}
 	pages = kvcalloc(nr, sizeof(*pages), GFP_KERNEL);
