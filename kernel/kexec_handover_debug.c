@@ -23,6 +23,8 @@
  * - kho_debug_fail_reserve=N|last (command line): the Nth (or the last)
  *   reservation of the early reserve step fails, as when memblock runs
  *   out of room;
+ * - kho_debug_no_zone (command line): the first run of preserved units
+ *   is treated as lying in no memory zone;
  * - kho_debug_overlap=reserved|nomap (command line): before the early
  *   reserve step, reserve or mark NOMAP the first page of the first
  *   preserved range, as firmware or an early allocation might;
@@ -99,6 +101,23 @@ static int __init kho_parse_fail_reserve(char *p)
 	return kstrtoul(p, 0, &fail_reserve);
 }
 early_param("kho_debug_fail_reserve", kho_parse_fail_reserve);
+
+static bool no_zone __initdata;
+
+static int __init kho_parse_no_zone(char *p)
+{
+	no_zone = true;
+	return 0;
+}
+early_param("kho_debug_no_zone", kho_parse_no_zone);
+
+bool __init kho_debug_no_zone(unsigned long run)
+{
+	if (!no_zone || run)
+		return false;
+	pr_warn("test: run %lu lies in no zone\n", run);
+	return true;
+}
 
 static char overlap[16] __initdata;
 

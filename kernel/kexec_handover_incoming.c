@@ -592,7 +592,8 @@ static void __init kho_init_struct_pages(void)
 		struct kho_in_run *run = &kho_in.runs[i];
 		unsigned long nr = run->nr_units << run->order;
 
-		if (memmap_init_kho_preserved(run->pfn, nr))
+		if (!kho_debug_no_zone(i) &&
+		    memmap_init_kho_preserved(run->pfn, nr))
 			continue;
 		/* it stays reserved, but nobody may claim or free it */
 		run->usable = false;

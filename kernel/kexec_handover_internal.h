@@ -64,6 +64,7 @@ struct kho_mem_walk_args;
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 bool __init kho_debug_naive_reserve(void);
 int __init kho_debug_reserve_fault(unsigned long nr, unsigned long total);
+bool __init kho_debug_no_zone(unsigned long run);
 bool __init kho_debug_overlap(const struct kho_mem_walk_args *args);
 int __init kho_debug_reserve_units(unsigned long pfn, unsigned int order,
 				   unsigned long nr_units);
@@ -82,6 +83,7 @@ static inline int kho_debug_reserve_fault(unsigned long nr,
 	return 0;
 }
 
+static inline bool kho_debug_no_zone(unsigned long run) { return false; }
 static inline bool kho_debug_overlap(const struct kho_mem_walk_args *args)
 {
 	return false;

@@ -99,6 +99,14 @@ module_param(finish_race, bool, 0444);
 MODULE_PARM_DESC(finish_race,
 		 "Call kho_finish() while a restore is in flight, check the counters (kho_finish=manual)");
 
+static bool vmalloc_handover;
+module_param(vmalloc_handover, bool, 0444);
+MODULE_PARM_DESC(vmalloc_handover,
+		 "Hand a vmalloc area over; the next kernel restores it with a bad handle first");
+
+/* The vmalloc area handed over (vmalloc_handover=1), either way. */
+static struct kho_vmalloc test_kho_vmalloc_out, test_kho_vmalloc_in;
+
 static bool vmalloc_check;
 module_param(vmalloc_check, bool, 0444);
 MODULE_PARM_DESC(vmalloc_check,
@@ -168,6 +176,17 @@ static unsigned long test_kho_reject_pages;
 /* Units left unclaimed, checked once KHO has released them. */
 static struct test_kho_unit *test_kho_unclaimed;
 static unsigned long test_kho_nr_unclaimed;
+
+/* The handle of the vmalloc area the previous kernel handed over, if any. */
+static void test_kho_vmalloc_in_handle(const void *fdt)
+{
+	const void *vm;
+	int len;
+
+	vm = fdt_getprop(fdt, 0, "vmalloc", &len);
+	if (vm && len == sizeof(test_kho_vmalloc_in))
+		memcpy(&test_kho_vmalloc_in, vm, len);
+}
 
 /**
  * struct test_kho_result - outcome of the restore
@@ -681,6 +700,9 @@ static int test_kho_publish(void)
 	err |= fdt_property_u32(fdt, "generation", test_kho_generation + 1);
 	err |= fdt_property_u64(fdt, "units", next);
 	err |= fdt_property_u64(fdt, "nr-units", test_kho_nr_units);
+	if (test_kho_vmalloc_out.first)
+		err |= fdt_property(fdt, "vmalloc", &test_kho_vmalloc_out,
+				    sizeof(test_kho_vmalloc_out));
 	err |= fdt_end_node(fdt);
 	err |= fdt_finish(fdt);
 	if (err) {
@@ -816,6 +838,7 @@ static int test_kho_load(struct test_kho_unit **unitsp, unsigned long *nrp)
 	}
 	test_kho_generation = gen;
 	pr_info("handover: generation %llu, seed %llu, %llu units\n", gen, old_seed, nr);
+	test_kho_vmalloc_in_handle(fdt);
 
 	if (nr) {
 		units = kvmalloc_array(nr, sizeof(*units), GFP_KERNEL | __GFP_NOWARN);
@@ -1030,6 +1053,72 @@ static void test_kho_start_unclaimed(const struct test_kho_unit *units,
 	}
 }
 
+#define TEST_KHO_VMALLOC_PAGES	(KHO_VMALLOC_PER_CHUNK + 90)
+#define TEST_KHO_VMALLOC_BYTE	0xa5
+
+/* vmalloc_handover=1: preserve a patterned vmalloc area for the next kernel. */
+static void test_kho_vmalloc_out_prepare(void)
+{
+	void *area = vmalloc(TEST_KHO_VMALLOC_PAGES * PAGE_SIZE);
+	int err;
+
+	if (!area)
+		return;
+	memset(area, TEST_KHO_VMALLOC_BYTE, TEST_KHO_VMALLOC_PAGES * PAGE_SIZE);
+	err = kho_preserve_vmalloc(area, &test_kho_vmalloc_out);
+	if (err) {
+		pr_err("FAIL: vmalloc handover: preserve: %d\n", err);
+		vfree(area);
+		return;
+	}
+	pr_info("vmalloc handover: %lu pages preserved\n",
+		(unsigned long)TEST_KHO_VMALLOC_PAGES);
+}
+
+/*
+ * A restore with a handle that claims one page too many must fail, and the
+ * pages it took and gave back must read back as zero: they held the
+ * previous kernel's data.
+ */
+static void test_kho_vmalloc_in_check(void)
+{
+	struct kho_vmalloc bad = test_kho_vmalloc_in;
+	const struct kho_vmalloc_chunk *c;
+	phys_addr_t *phys;
+	unsigned long n = 0, i, dirty = 0;
+	u64 next;
+	void *area;
+
+	phys = kcalloc(bad.total_pages, sizeof(*phys), GFP_KERNEL);
+	if (!phys)
+		return;
+	/* the page list, read before the restore consumes it */
+	for (next = bad.first; next && n < bad.total_pages; next = le64_to_cpu(c->next)) {
+		c = phys_to_virt(next);
+		for (i = 0; i < le64_to_cpu(c->nr) && n < bad.total_pages; i++)
+			phys[n++] = le64_to_cpu(c->phys[i]);
+	}
+	bad.total_pages++;
+	area = kho_restore_vmalloc(&bad);
+	if (area) {
+		pr_err("FAIL: vmalloc handover: a handle one page too long was accepted\n");
+		vfree(area);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (memchr_inv(phys_to_virt(phys[i]), 0, PAGE_SIZE))
+			dirty++;
+	if (n != test_kho_vmalloc_in.total_pages || dirty) {
+		pr_err("FAIL: vmalloc handover: %lu of %lu pages given back without being zeroed\n",
+		       dirty, n);
+		goto out;
+	}
+	pr_info("PASS: vmalloc handover: a bad handle is refused, its %lu pages zeroed\n",
+		n);
+out:
+	kfree(phys);
+}
+
 static DECLARE_COMPLETION(test_kho_race_started);
 static DECLARE_COMPLETION(test_kho_race_done);
 static struct folio *test_kho_race_folio;
@@ -1111,6 +1200,8 @@ static void test_kho_restore(void)
 		kvfree(units);
 		return;
 	}
+	if (test_kho_vmalloc_in.first)
+		test_kho_vmalloc_in_check();
 	pages = kvcalloc(nr, sizeof(*pages), GFP_KERNEL);
 	ok = kvcalloc(nr, sizeof(*ok), GFP_KERNEL);
 	if (!pages || !ok) {
@@ -1252,6 +1343,8 @@ static int __init test_kho_init(void)
 
 	if (vmalloc_check)
 		test_kho_vmalloc_check();
+	if (vmalloc_handover)
+		test_kho_vmalloc_out_prepare();
 	if (test_kho_wants_preserve())
 		err = test_kho_preserve();
 	if (!err && test_kho_nr_units)
