@@ -552,12 +552,14 @@ static int __init kho_walk_and_reserve(struct kho_mem_walk_args *args)
 	if (ctx.nr_runs) {
 		kho_in.runs = memblock_alloc_raw(ctx.nr_runs * sizeof(*kho_in.runs),
 						 SMP_CACHE_BYTES);
+		err = -ENOMEM;
 		if (!kho_in.runs)
 			goto nomem;
 		kho_in.max_runs = ctx.nr_runs;
 	}
 	room = kho_debug_naive_reserve() ? ctx.nr_units : ctx.nr_ranges;
-	if (memblock_reserved_grow(room))
+	err = memblock_reserved_grow(room);
+	if (err)
 		goto nomem;
 
 	ctx.mode = KHO_WALK_RESERVE;
@@ -579,7 +581,7 @@ static int __init kho_walk_and_reserve(struct kho_mem_walk_args *args)
 nomem:
 	pr_err("refusing handover: no memory to reserve the preserved memory (%d)\n",
 	       err);
-	return err ?: -ENOMEM;
+	return err;
 }
 
 /* Give every preserved page a clean struct page; drop runs that get none. */
