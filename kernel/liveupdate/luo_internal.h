@@ -130,6 +130,25 @@ int luo_session_serialize(struct kho_vmalloc *out, u64 *nr);
 void luo_session_unserialize(void);
 void luo_session_finish_abandoned(void);
 int luo_session_deserialize(const struct kho_vmalloc *table, u64 nr);
+
+/* luo_debug.c: test hooks */
+#ifdef CONFIG_LIVEUPDATE_DEBUG
+void luo_debug_corrupt_session(struct luo_session_ser *e,
+			       const struct luo_session_ser *prev,
+			       struct luo_file_ser *files);
+const char *luo_debug_compatible(void);
+#else
+static inline void luo_debug_corrupt_session(struct luo_session_ser *e,
+					     const struct luo_session_ser *prev,
+					     struct luo_file_ser *files)
+{
+}
+
+static inline const char *luo_debug_compatible(void)
+{
+	return LUO_FDT_COMPATIBLE;
+}
 #endif
+#endif /* CONFIG_LIVEUPDATE */
 
 #endif /* _KERNEL_LIVEUPDATE_LUO_INTERNAL_H */

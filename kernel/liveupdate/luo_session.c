@@ -428,7 +428,11 @@ int luo_session_serialize(struct kho_vmalloc *out, u64 *nr)
 			       s->name, err);
 			goto err;
 		}
-		luo_ser_session(&luo_session_ser[i++], s->name, nr_files, &files);
+		luo_ser_session(&luo_session_ser[i], s->name, nr_files, &files);
+		luo_debug_corrupt_session(&luo_session_ser[i],
+					  i ? &luo_session_ser[i - 1] : NULL,
+					  s->files.ser);
+		i++;
 	}
 	err = kho_preserve_vmalloc(luo_session_ser, &luo_session_ser_kho);
 	if (err) {
