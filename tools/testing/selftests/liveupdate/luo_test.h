@@ -251,13 +251,14 @@ static inline int luo_pagemap(const void *addr, size_t npages, uint64_t *pfns)
 }
 
 /*
- * Fork a daemon that keeps the @n fds of @keep open and sleeps until it is
- * killed: the sessions it holds are handed over at the kexec.  Every other
- * fd is closed (/dev/liveupdate among them), stdin/stdout/stderr go to
- * /dev/null so that whoever reads our output sees its end.  Returns the
- * daemon's pid or -errno.
+ * Fork a daemon that keeps the @n fds of @keep open and runs @fn(@arg), or
+ * sleeps, until it is killed: the sessions it holds are handed over at the
+ * kexec.  Every other fd is closed (/dev/liveupdate among them), stdin,
+ * stdout and stderr go to /dev/null so that whoever reads our output sees
+ * its end; mappings stay.  Returns the daemon's pid or -errno.
  */
-static inline pid_t luo_daemonize(const int *keep, int n)
+static inline pid_t luo_daemonize_fn(const int *keep, int n,
+				     void (*fn)(void *), void *arg)
 {
 	unsigned int from = 3;
 	int i, j, null;
@@ -287,8 +288,15 @@ static inline pid_t luo_daemonize(const int *keep, int n)
 			break;
 		from = next + 1;
 	}
+	if (fn)
+		fn(arg);
 	for (;;)
 		pause();
+}
+
+static inline pid_t luo_daemonize(const int *keep, int n)
+{
+	return luo_daemonize_fn(keep, n, NULL, NULL);
 }
 
 /* Value of "key=" in the text of the test device file @fd, or @def. */
