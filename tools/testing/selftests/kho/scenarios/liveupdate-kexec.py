@@ -2,24 +2,12 @@
 """Scenario liveupdate-kexec: memfds and test-handler files across two
 kexecs (tools/testing/selftests/liveupdate/luo_kexec.c)."""
 
-import os
-
-from vmtest import HERE, Scenario, check_run, run_msgs
-
-import importlib.util
-
-_spec = importlib.util.spec_from_file_location(
-    "kho_scenario_liveupdate_helpers", os.path.join(HERE, "scenarios",
-                                                    "liveupdate.py"))
-_lu = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_lu)
-
-SOURCE = os.path.join(HERE, "..", "liveupdate", "luo_kexec.c")
+from vmtest import Scenario, check_run, run_msgs, selftest_tests
 
 
 def c_kexec(c, sc, outdir):
     for n in (1, 2, 3):
-        want = _lu.tests_of(SOURCE, "stage%d" % n)
+        want = selftest_tests("luo_kexec.c", "stage%d" % n)
         c.ok(want, "stage %d has tests" % n)
         check_run(c, n, "luo_kexec", want=want)
         g = c.run.gens.get(n)

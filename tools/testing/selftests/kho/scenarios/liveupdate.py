@@ -1,24 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Scenario liveupdate: the uAPI selftest of /dev/liveupdate, no kexec."""
 
-import os
-import re
-
-from vmtest import HERE, Scenario, check_run
-
-SOURCE = os.path.join(HERE, "..", "liveupdate", "liveupdate.c")
-
-
-def tests_of(path, fixture):
-    """The names of the tests of @fixture in the selftest source @path."""
-    with open(path) as f:
-        return ["%s.%s" % (fixture, m.group(1)) for m in re.finditer(
-            r"^TEST_F(?:_TIMEOUT)?\(%s, (\w+)" % fixture, f.read(), re.M)]
+from vmtest import Scenario, check_run, selftest_tests
 
 
 def c_liveupdate(c, sc, outdir):
-    want = tests_of(SOURCE, "liveupdate")
-    c.ok(len(want) >= 20, "%d tests in %s" % (len(want), SOURCE))
+    want = selftest_tests("liveupdate.c", "liveupdate")
+    c.ok(len(want) >= 20, "%d tests in liveupdate.c" % len(want))
     t = check_run(c, 1, "liveupdate", want=want)
     if t:
         c.ok(len(t.results) == len(want), "every test ran (%d of %d)"
