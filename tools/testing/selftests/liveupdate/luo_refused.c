@@ -74,7 +74,8 @@ FIXTURE_SETUP(refused)
 {
 	int i, ret;
 
-	self->sa = self->sb = -1;
+	self->sa = -1;
+	self->sb = -1;
 	for (i = 0; i < NR_FILES; i++)
 		self->fd[i] = -1;
 	if (stage != 1)
@@ -112,9 +113,9 @@ FIXTURE_TEARDOWN(refused)
 {
 }
 
-static uint64_t get(FIXTURE_DATA(refused) *self, int i, const char *key)
+static uint64_t get(const int *fd, int i, const char *key)
 {
-	return tdev_get(self->fd[i], key, UINT64_MAX);
+	return tdev_get(fd[i], key, UINT64_MAX);
 }
 
 static int try_kexec(void)
@@ -137,28 +138,28 @@ static int try_kexec(void)
 }
 
 /* After a refused kexec: as before, still preserved, still working. */
-static void check_intact(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(refused) *self, int attempt)
+static void check_intact(struct __test_metadata *_metadata, int sa, int sb,
+			 const int *fd, int attempt)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	uint64_t bad = 0;
 	struct stat st;
 	int m, s, ret;
 
-	ASSERT_EQ(0, luo_get_name(self->sa, name));
+	ASSERT_EQ(0, luo_get_name(sa, name));
 	EXPECT_STREQ(SESSION_A, name);
-	ASSERT_EQ(0, luo_get_name(self->sb, name));
+	ASSERT_EQ(0, luo_get_name(sb, name));
 	EXPECT_STREQ(SESSION_B, name);
-	EXPECT_EQ(0, luo_check_range(self->fd[M1], false, MEMFD_SEED, 0,
+	EXPECT_EQ(0, luo_check_range(fd[M1], false, MEMFD_SEED, 0,
 				     MEMFD_SIZE, &bad))
 		TH_LOG("memfd differs at %#llx", (unsigned long long)bad);
-	EXPECT_EQ(POS1, lseek(self->fd[M1], 0, SEEK_CUR));
-	EXPECT_EQ(-EPERM, ftruncate(self->fd[M1], 2 * MEMFD_SIZE) ? -errno : 0)
+	EXPECT_EQ(POS1, lseek(fd[M1], 0, SEEK_CUR));
+	EXPECT_EQ(-EPERM, ftruncate(fd[M1], 2 * MEMFD_SIZE) ? -errno : 0)
 		TH_LOG("the memfd is no longer preserved");
-	ASSERT_EQ(0, fstat(self->fd[M1], &st));
+	ASSERT_EQ(0, fstat(fd[M1], &st));
 	EXPECT_EQ(MEMFD_SIZE, st.st_size);
-	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sb, self->fd[M1], 99));
-	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sb, self->fd[T1], 99));
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(sb, fd[M1], 99));
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(sb, fd[T1], 99));
 	/* The ioctls work again: new sessions, new files. */
 	s = luo_create_session(luo_fd, "luo-refused-after");
 	EXPECT_LE(0, s) TH_LOG("CREATE_SESSION after the refusal: %s",
@@ -181,43 +182,43 @@ TEST_F_TIMEOUT(refused, handler_refuses_kexec, 600)
 	ASSERT_EQ(0, tdev_cmd(self->fd[T2], "fail-freeze=%d", EPROTO));
 	ret = try_kexec();
 	ASSERT_EQ(-EPROTO, ret) TH_LOG("reboot(KEXEC): %s", strerror(-ret));
-	EXPECT_EQ(1, get(self, T1, "freezes"));
-	EXPECT_EQ(1, get(self, T1, "unfreezes"));
-	EXPECT_EQ(1, get(self, T2, "freezes"));
-	EXPECT_EQ(0, get(self, T2, "unfreezes"));
-	EXPECT_EQ(0, get(self, T3, "freezes"));
-	EXPECT_EQ(0, get(self, T4, "freezes"));
-	EXPECT_LT(get(self, T1, "freeze_seq"), get(self, T2, "freeze_seq"));
-	EXPECT_LT(get(self, T2, "freeze_seq"), get(self, T1, "unfreeze_seq"));
-	check_intact(_metadata, self, 1);
+	EXPECT_EQ(1, get(self->fd, T1, "freezes"));
+	EXPECT_EQ(1, get(self->fd, T1, "unfreezes"));
+	EXPECT_EQ(1, get(self->fd, T2, "freezes"));
+	EXPECT_EQ(0, get(self->fd, T2, "unfreezes"));
+	EXPECT_EQ(0, get(self->fd, T3, "freezes"));
+	EXPECT_EQ(0, get(self->fd, T4, "freezes"));
+	EXPECT_LT(get(self->fd, T1, "freeze_seq"), get(self->fd, T2, "freeze_seq"));
+	EXPECT_LT(get(self->fd, T2, "freeze_seq"), get(self->fd, T1, "unfreeze_seq"));
+	check_intact(_metadata, self->sa, self->sb, self->fd, 1);
 
 	/* The default errno, EAGAIN. */
 	ASSERT_EQ(0, tdev_cmd(self->fd[T2], "fail-freeze"));
 	ret = try_kexec();
 	ASSERT_EQ(-EAGAIN, ret) TH_LOG("reboot(KEXEC): %s", strerror(-ret));
-	EXPECT_EQ(2, get(self, T1, "unfreezes"));
-	check_intact(_metadata, self, 2);
+	EXPECT_EQ(2, get(self->fd, T1, "unfreezes"));
+	check_intact(_metadata, self->sa, self->sb, self->fd, 2);
 
 	/* A file of the second session: all of the first is undone. */
 	ASSERT_EQ(0, tdev_cmd(self->fd[T2], "fail-freeze=0"));
 	ASSERT_EQ(0, tdev_cmd(self->fd[T4], "fail-freeze=%d", EXDEV));
 	ret = try_kexec();
 	ASSERT_EQ(-EXDEV, ret) TH_LOG("reboot(KEXEC): %s", strerror(-ret));
-	EXPECT_EQ(3, get(self, T1, "freezes"));
-	EXPECT_EQ(3, get(self, T1, "unfreezes"));
-	EXPECT_EQ(3, get(self, T2, "freezes"));
-	EXPECT_EQ(1, get(self, T2, "unfreezes"));
-	EXPECT_EQ(1, get(self, T3, "freezes"));
-	EXPECT_EQ(1, get(self, T3, "unfreezes"));
-	EXPECT_EQ(1, get(self, T4, "freezes"));
-	EXPECT_EQ(0, get(self, T4, "unfreezes"));
+	EXPECT_EQ(3, get(self->fd, T1, "freezes"));
+	EXPECT_EQ(3, get(self->fd, T1, "unfreezes"));
+	EXPECT_EQ(3, get(self->fd, T2, "freezes"));
+	EXPECT_EQ(1, get(self->fd, T2, "unfreezes"));
+	EXPECT_EQ(1, get(self->fd, T3, "freezes"));
+	EXPECT_EQ(1, get(self->fd, T3, "unfreezes"));
+	EXPECT_EQ(1, get(self->fd, T4, "freezes"));
+	EXPECT_EQ(0, get(self->fd, T4, "unfreezes"));
 	/* Unfrozen last first. */
-	EXPECT_LT(get(self, T3, "unfreeze_seq"), get(self, T2, "unfreeze_seq"));
-	EXPECT_LT(get(self, T2, "unfreeze_seq"), get(self, T1, "unfreeze_seq"));
+	EXPECT_LT(get(self->fd, T3, "unfreeze_seq"), get(self->fd, T2, "unfreeze_seq"));
+	EXPECT_LT(get(self->fd, T2, "unfreeze_seq"), get(self->fd, T1, "unfreeze_seq"));
 	for (i = 0; i < NR_FILES; i++)
 		if (!files[i].memfd)
-			EXPECT_EQ(1, get(self, i, "preserved"));
-	check_intact(_metadata, self, 3);
+			EXPECT_EQ(1, get(self->fd, i, "preserved"));
+	check_intact(_metadata, self->sa, self->sb, self->fd, 3);
 
 	/* The real kexec takes the state as it is then. */
 	ASSERT_EQ(0, tdev_cmd(self->fd[T4], "fail-freeze=0"));
@@ -294,7 +295,7 @@ TEST(carried_over)
 
 int main(int argc, char **argv)
 {
-	char *hargv[] = { argv[0], NULL };
+	static char *hargv[2];
 	static char buf[4096];
 	int opt, fd, s;
 	ssize_t n;
@@ -314,8 +315,8 @@ int main(int argc, char **argv)
 			cmdline = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-k KERNEL] [-i INITRD] "
-				"[-c CMDLINE]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-k KERNEL] [-i INITRD] [-c CMDLINE]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -351,5 +352,6 @@ int main(int argc, char **argv)
 		close(fd);
 		in_state = s;
 	}
+	hargv[0] = argv[0];
 	return test_harness_run(1, hargv);
 }

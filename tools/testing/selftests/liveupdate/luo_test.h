@@ -318,9 +318,6 @@ static inline uint64_t tdev_get(int fd, const char *key, uint64_t def)
 }
 
 static inline int tdev_cmd(int fd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static inline int tdev_cmd(int fd, const char *fmt, ...)
 {
 	char buf[128];
 	va_list ap;

@@ -36,8 +36,8 @@ struct heartbeat {
 	uint64_t npages;
 	uint64_t writer;		/* 1 if a writer ran */
 	uint64_t start_tsc;
-	volatile uint64_t progress;	/* pages written, rounds >= 1 */
-	volatile uint64_t tsc;		/* after the last page */
+	uint64_t progress;		/* pages written, rounds >= 1 */
+	uint64_t tsc;			/* after the last page */
 };
 
 static int luo_fd = -1, session = -ENOENT;
@@ -46,7 +46,7 @@ static bool no_writer;
 
 static inline uint64_t rdtsc(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef __x86_64__
 	uint32_t lo, hi;
 
 	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
@@ -65,16 +65,17 @@ static inline uint64_t base(uint64_t p, uint64_t i)
 	       (i << 48);
 }
 
-static void write_page(volatile uint64_t *w, uint64_t p, uint64_t r)
+/* In ascending order, word by word: what a torn page may look like. */
+static void write_page(uint64_t *w, uint64_t p, uint64_t r)
 {
 	uint64_t i, add = r * K_ROUND;
 
 	for (i = 0; i < WORDS; i++)
-		w[i] = base(p, i) + add;
+		__atomic_store_n(&w[i], base(p, i) + add, __ATOMIC_RELEASE);
 }
 
 struct writer {
-	volatile uint64_t *mem;
+	uint64_t *mem;
 	struct heartbeat *hb;
 };
 
@@ -86,10 +87,16 @@ static void writer_loop(void *arg)
 	for (r = 1;; r++) {
 		for (p = 0; p < n; p++) {
 			write_page(wr->mem + p * WORDS, p, r);
-			wr->hb->progress = ++done;
-			wr->hb->tsc = rdtsc();
+			__atomic_store_n(&wr->hb->progress, ++done,
+					 __ATOMIC_RELEASE);
+			__atomic_store_n(&wr->hb->tsc, rdtsc(), __ATOMIC_RELEASE);
 		}
 	}
+}
+
+static uint64_t progress_of(struct heartbeat *hb)
+{
+	return __atomic_load_n(&hb->progress, __ATOMIC_ACQUIRE);
 }
 
 static uint64_t mono_ns(void)
@@ -161,25 +168,24 @@ TEST_F_TIMEOUT(vmm, start, 900)
 	ASSERT_LT(0, pid);
 	if (!no_writer) {
 		/* It writes: some progress in the first seconds. */
-		for (p = 0; p < 300 && !hb->progress; p++)
+		for (p = 0; p < 300 && !progress_of(hb); p++)
 			usleep(100000);
-		ASSERT_NE(0, hb->progress) TH_LOG("the writer wrote nothing");
-		p0 = hb->progress;
+		ASSERT_NE(0, progress_of(hb)) TH_LOG("the writer wrote nothing");
+		p0 = progress_of(hb);
 		t0 = mono_ns();
 		usleep(500000);
+		p = (progress_of(hb) - p0) * 1000000000ULL / (mono_ns() - t0);
 		ksft_print_msg("luo_vmm: writer %d: %llu pages/s (%llu MiB/s)\n",
-			       pid, (unsigned long long)((hb->progress - p0) *
-			       1000000000ULL / (mono_ns() - t0)),
-			       (unsigned long long)((hb->progress - p0) *
-			       1000ULL / ((mono_ns() - t0) / 1000000) >> 8));
+			       pid, (unsigned long long)p,
+			       (unsigned long long)p >> 8);
 	}
 	munmap(hb, LUO_PAGE);
 	munmap(mem, npages * LUO_PAGE);
 	close(m);
 	close(hbfd);
 	close(session);
-	ksft_print_msg("luo_vmm: %llu MiB preserved in session %s; kexec now, "
-		       "then run this again\n", (unsigned long long)size_mb,
+	ksft_print_msg("luo_vmm: %llu MiB preserved in %s; kexec now, then run this again\n",
+		       (unsigned long long)size_mb,
 		       SESSION);
 }
 
@@ -223,6 +229,8 @@ TEST_F_TIMEOUT(vmm, verify, 900)
 	uint64_t tsc_retrieved, tsc_verified, t0, npages, p, r, full, torn_k;
 	uint64_t older = 0, torn = UINT64_MAX, progress;
 	uint8_t first[LUO_PAGE];
+	char line[256];
+	int n;
 	const struct heartbeat *hb;
 	const uint8_t *mem;
 	struct stat st;
@@ -262,8 +270,7 @@ TEST_F_TIMEOUT(vmm, verify, 900)
 				       (unsigned long long)p);
 		torn_k = match_prefix(mem + p * LUO_PAGE, p, r);
 		ASSERT_TRUE(match_from(mem + p * LUO_PAGE, p, r - 1, torn_k))
-			TH_LOG("page %llu: bytes [0, %llu) at round %llu, not "
-			       "all the rest at round %llu",
+			TH_LOG("page %llu: [0, %llu) at round %llu, the rest not at %llu",
 			       (unsigned long long)p,
 			       (unsigned long long)torn_k,
 			       (unsigned long long)r,
@@ -272,22 +279,23 @@ TEST_F_TIMEOUT(vmm, verify, 900)
 			torn = p++;
 		for (; p < npages; p++, older++)
 			ASSERT_TRUE(match_from(mem + p * LUO_PAGE, p, r - 1, 0))
-				TH_LOG("page %llu is neither at round %llu nor "
-				       "at round %llu", (unsigned long long)p,
+				TH_LOG("page %llu is neither at round %llu nor at round %llu",
+				       (unsigned long long)p,
 				       (unsigned long long)r,
 				       (unsigned long long)r - 1);
 	}
 	tsc_verified = rdtsc();
-	ksft_print_msg("luo_vmm: size_mb=%llu round=%llu full_pages=%llu "
-		       "torn_page=%lld torn_bytes=%llu older_pages=%llu "
-		       "verify_ms=%llu\n",
-		       (unsigned long long)(npages * LUO_PAGE >> 20),
-		       (unsigned long long)r, (unsigned long long)full,
-		       torn == UINT64_MAX ? -1LL : (long long)torn,
-		       (unsigned long long)torn_k, (unsigned long long)older,
+	n = snprintf(line, sizeof(line), "size_mb=%llu round=%llu full_pages=%llu ",
+		     (unsigned long long)(npages * LUO_PAGE >> 20),
+		     (unsigned long long)r, (unsigned long long)full);
+	snprintf(line + n, sizeof(line) - n, "torn_page=%lld torn_bytes=%llu ",
+		 torn == UINT64_MAX ? -1LL : (long long)torn,
+		 (unsigned long long)torn_k);
+	ksft_print_msg("luo_vmm: %solder_pages=%llu verify_ms=%llu\n", line,
+		       (unsigned long long)older,
 		       (unsigned long long)(mono_ns() - t0) / 1000000);
-	ksft_print_msg("luo_vmm: tsc last_write=%llu retrieved=%llu "
-		       "verified=%llu\n", (unsigned long long)hb->tsc,
+	ksft_print_msg("luo_vmm: tsc last_write=%llu retrieved=%llu verified=%llu\n",
+		       (unsigned long long)hb->tsc,
 		       (unsigned long long)tsc_retrieved,
 		       (unsigned long long)tsc_verified);
 
@@ -296,8 +304,8 @@ TEST_F_TIMEOUT(vmm, verify, 900)
 		progress = (r - 1) * npages + full;
 		ASSERT_TRUE(hb->progress == progress ||
 			    hb->progress + 1 == progress)
-			TH_LOG("heartbeat says %llu pages written, the memory "
-			       "%llu", (unsigned long long)hb->progress,
+			TH_LOG("heartbeat says %llu pages written, the memory %llu",
+			       (unsigned long long)hb->progress,
 			       (unsigned long long)progress);
 	}
 	memcpy(first, mem, LUO_PAGE);
@@ -313,7 +321,7 @@ TEST_F_TIMEOUT(vmm, verify, 900)
 
 int main(int argc, char **argv)
 {
-	char *hargv[] = { argv[0], NULL };
+	static char *hargv[2];
 	int opt;
 
 	while ((opt = getopt(argc, argv, "s:n")) != -1) {
@@ -339,5 +347,6 @@ int main(int argc, char **argv)
 				   strerror(-luo_fd));
 	}
 	session = luo_retrieve_session(luo_fd, SESSION);
+	hargv[0] = argv[0];
 	return test_harness_run(1, hargv);
 }
