@@ -244,6 +244,8 @@ static int test_luo_retrieve(struct liveupdate_file_op_args *args)
 		kfree(tf);
 		return PTR_ERR(file);
 	}
+	/* Like the files of /dev/liveupdate_test: pread() works. */
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	in->file = tf;
 	args->file = file;
 	return 0;
