@@ -25,9 +25,13 @@ def c_vmm(c, sc, outdir):
            "%d in %d pages; verified in %d ms"
            % (rep["round"], rep["full"], rep["torn"], rep["torn_bytes"],
               rep["round"] - 1, rep["older"], rep["verify_ms"]))
+    if rep.get("stopped") is not None:
+        c.note("gen 2: the writer's last write -> memfd retrieved: %.1f ms"
+               % rep["stopped"])
     for what in ("last_write", "retrieved", "verified"):
         if rep.get(what) is not None:
-            c.note("gen 2: reboot() -> %s: %.1f ms" % (what, rep[what]))
+            c.note("gen 2: reboot() -> %s: %.1f ms (reboot() estimated)"
+                   % (what, rep[what]))
 
 
 SCENARIO = Scenario("vmm-memfd", "a VMM process writes to a %d MiB memfd "
