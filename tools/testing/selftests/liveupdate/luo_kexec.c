@@ -45,7 +45,8 @@
 #endif
 
 enum {
-	S_DATA, S_UNRETRIEVED, S_EMPTY, S_TESTDEV, S_STAGE3, NR_SESSIONS,
+	S_DATA, S_UNRETRIEVED, S_EMPTY, S_TESTDEV, S_STAGE3, S_FORGOTTEN,
+	NR_SESSIONS,
 };
 
 static const char *const session_names[NR_SESSIONS] = {
@@ -54,6 +55,7 @@ static const char *const session_names[NR_SESSIONS] = {
 	[S_EMPTY] = "luo-kexec-empty",
 	[S_TESTDEV] = "luo-kexec-testdev",
 	[S_STAGE3] = "luo-kexec-stage3",
+	[S_FORGOTTEN] = "luo-kexec-forgotten",
 };
 
 struct extent {
@@ -78,7 +80,7 @@ struct mspec {
 };
 
 enum { BIG, SEALED, POS, EMPTY, TOKEN0, TOKENMAX, APPEND, MMAPPED,
-	UNR_BIG, UNR_SMALL, NR_SPECS };
+	UNR_BIG, UNR_SMALL, FORGOT, NR_SPECS };
 
 static const struct mspec specs[NR_SPECS] = {
 	[BIG] = { "big", S_DATA, 1, 2048 * PAGE,
@@ -102,6 +104,8 @@ static const struct mspec specs[NR_SPECS] = {
 		      { { 0, 16384 } }, .no_retrieve = true },
 	[UNR_SMALL] = { "unretrieved-small", S_UNRETRIEVED, 2, 3 * PAGE,
 			{ { 0, 3 } }, .no_retrieve = true },
+	[FORGOT] = { "forgotten", S_FORGOTTEN, 1, 256 * PAGE, { { 0, 256 } },
+		     .no_retrieve = true },
 };
 
 /* The test handler's files of stage 1 (lib/test_liveupdate.c). */
@@ -406,6 +410,12 @@ TEST_F_TIMEOUT(stage1, data_session, 300)
 TEST_F_TIMEOUT(stage1, unretrieved, 300)
 {
 	preserve_session(_metadata, S_UNRETRIEVED);
+}
+
+/* Never retrieved by stage 2: finished at its kexec, zeroed. */
+TEST_F(stage1, forgotten_session)
+{
+	preserve_session(_metadata, S_FORGOTTEN);
 }
 
 TEST_F(stage1, empty)
@@ -929,6 +939,27 @@ TEST_F(stage2, empty_finish)
 	EXPECT_EQ(0, luo_finish(s));
 }
 
+/* A session nobody retrieves: its memory is still held, with its data. */
+TEST_F(stage2, forgotten_held)
+{
+	long hits, zero;
+	int tdev;
+
+	if (!in.root || geteuid())
+		SKIP(return, "no PFNs");
+	tdev = open(LUO_TEST_DEVICE, O_RDWR);
+	if (tdev < 0)
+		SKIP(return, "no %s", LUO_TEST_DEVICE);
+	hits = peek_matches(_metadata, tdev, in.pfns + pfn_first(FORGOT),
+			    spec_npages(FORGOT), FORGOT, &zero);
+	EXPECT_EQ(spec_npages(FORGOT), hits);
+	close(tdev);
+	/* Its PFNs for stage 3. */
+	memcpy(out->pfns + pfn_first(FORGOT), in.pfns + pfn_first(FORGOT),
+	       spec_npages(FORGOT) * sizeof(uint64_t));
+	out->tdev = in.tdev;
+}
+
 /* Write stage 2's pages into big, record it for stage 3. */
 static void stage2_writes(struct __test_metadata *_metadata, int fd)
 {
@@ -1058,11 +1089,31 @@ TEST_F(stage3, finished_sessions_gone)
 {
 	int i;
 
-	/* Finished or never re-preserved: not handed over again. */
-	for (i = S_DATA; i <= S_TESTDEV; i++)
-		EXPECT_EQ(-ENOENT, luo_retrieve_session(luo_fd,
-							session_names[i]))
-			TH_LOG("%s", session_names[i]);
+	/* Finished, or never retrieved: not handed over again. */
+	for (i = 0; i < NR_SESSIONS; i++)
+		if (i != S_STAGE3)
+			EXPECT_EQ(-ENOENT, luo_retrieve_session(luo_fd,
+								session_names[i]))
+				TH_LOG("%s", session_names[i]);
+}
+
+/* The session stage 2 never retrieved was zeroed at its kexec. */
+TEST_F(stage3, forgotten_zeroed)
+{
+	long hits, zero;
+	int tdev;
+
+	if (!in.root || geteuid())
+		SKIP(return, "no PFNs");
+	tdev = open(LUO_TEST_DEVICE, O_RDWR);
+	if (tdev < 0)
+		SKIP(return, "no %s", LUO_TEST_DEVICE);
+	hits = peek_matches(_metadata, tdev, in.pfns + pfn_first(FORGOT),
+			    spec_npages(FORGOT), FORGOT, &zero);
+	ksft_print_msg("forgotten session: %ld of %llu pages hold their data, %ld zero\n",
+		       hits, (unsigned long long)spec_npages(FORGOT), zero);
+	EXPECT_EQ(0, hits) TH_LOG("an unretrieved session's memory was not zeroed");
+	close(tdev);
 }
 
 static int read_state(int fd, struct state *st)
