@@ -13,7 +13,7 @@ def c_kexec(c, sc, outdir):
         g = c.run.gens.get(n)
         for line in run_msgs(g, "luo_kexec", ""):
             if ("MemFree" in line or "PMD" in line or "after FINISH" in line
-                    or "orphan" in line):
+                    or "orphan" in line or "forgotten" in line):
                 c.note("gen %d: %s" % (n, line))
     g2 = c.run.gens.get(2)
     refused = g2.msgs("liveupdate: session ") if g2 else []
