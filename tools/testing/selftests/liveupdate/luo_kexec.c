@@ -127,6 +127,7 @@ struct state {
 	uint32_t thp;			/* shmem_enabled=always was set */
 	uint32_t root;			/* PFNs recorded */
 	uint32_t tdev;			/* the test handler's files exist */
+	uint32_t scale;			/* the --scale sessions exist */
 	struct frec f[NR_SPECS];
 	uint64_t tdev_pfn[NR_TFILES];
 	uint64_t pfns[MAX_PFNS];
@@ -134,7 +135,7 @@ struct state {
 
 static int luo_fd = -1;
 static int stage;
-static bool want_thp;
+static bool want_thp, want_scale;
 static struct state in;			/* what the previous stage left */
 static struct state *out;		/* what this stage leaves (shared) */
 static int in_ses[NR_SESSIONS];		/* incoming sessions, or -errno */
@@ -388,6 +389,116 @@ static void preserve_session(struct __test_metadata *_metadata, int session)
 	}
 	ASSERT_LT(0, keep_in_daemon(_metadata, s));
 	close(s);
+}
+
+/*
+ * --scale: 10,000 sessions of 10 memfds each, 100,000 files, across the
+ * kexec.  Every fifth file has a page of data.  Its fixture comes first, so
+ * that stage1.state records it.
+ */
+#define SCALE_SESSIONS	10000
+#define SCALE_FILES	10
+
+static uint64_t scale_seed(int i, int j)
+{
+	return luo_mix(0x5ca1e000000ULL + i * SCALE_FILES + j);
+}
+
+FIXTURE(scale1) {
+	int unused;
+};
+
+FIXTURE_SETUP(scale1)
+{
+}
+
+FIXTURE_TEARDOWN(scale1)
+{
+}
+
+TEST_F_TIMEOUT(scale1, sessions_and_files, 1200)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int *s = calloc(SCALE_SESSIONS, sizeof(int));
+	int i, j, m, ret;
+
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, luo_raise_nofile(SCALE_SESSIONS + 256));
+	for (i = 0; i < SCALE_SESSIONS; i++) {
+		snprintf(name, sizeof(name), "luo-scale-%05d", i);
+		s[i] = luo_create_session(luo_fd, name);
+		ASSERT_LE(0, s[i]) TH_LOG("%s: %s", name, strerror(-s[i]));
+		for (j = 0; j < SCALE_FILES; j++) {
+			m = luo_memfd("luo-scale", MFD_CLOEXEC);
+			ASSERT_LE(0, m);
+			if (!(j % 5)) {
+				ASSERT_EQ(0, ftruncate(m, PAGE));
+				ASSERT_EQ(0, luo_write_pattern(m, scale_seed(i, j), 0, PAGE));
+			}
+			ret = luo_preserve_fd(s[i], m, j);
+			ASSERT_EQ(0, ret) TH_LOG("%s file %d: %s", name, j, strerror(-ret));
+			close(m);
+		}
+	}
+	ASSERT_LT(0, luo_daemonize(s, SCALE_SESSIONS));
+	for (i = 0; i < SCALE_SESSIONS; i++)
+		close(s[i]);
+	free(s);
+	out->scale = 1;
+	ksft_print_msg("%d sessions, %d files preserved\n", SCALE_SESSIONS,
+		       SCALE_SESSIONS * SCALE_FILES);
+}
+
+FIXTURE(scale2) {
+	int unused;
+};
+
+FIXTURE_SETUP(scale2)
+{
+}
+
+FIXTURE_TEARDOWN(scale2)
+{
+}
+
+TEST_F_TIMEOUT(scale2, retrieve_all, 1200)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	uint64_t bad, t0 = 0;
+	struct timespec ts;
+	int i, j, s, fd, ret;
+	struct stat st;
+
+	if (!in.scale)
+		SKIP(return, "stage 1 ran without --scale");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+	for (i = 0; i < SCALE_SESSIONS; i++) {
+		snprintf(name, sizeof(name), "luo-scale-%05d", i);
+		s = luo_retrieve_session(luo_fd, name);
+		ASSERT_LE(0, s) TH_LOG("%s: %s", name, strerror(-s));
+		for (j = 0; j < SCALE_FILES; j++) {
+			fd = luo_retrieve_fd(s, j);
+			ASSERT_LE(0, fd) TH_LOG("%s file %d: %s", name, j, strerror(-fd));
+			ASSERT_EQ(0, fstat(fd, &st));
+			ASSERT_EQ(j % 5 ? 0 : PAGE, st.st_size);
+			if (!(j % 5))
+				ASSERT_EQ(0, luo_check_range(fd, false, scale_seed(i, j), 0,
+							     PAGE, &bad))
+					TH_LOG("%s file %d: byte %llu", name, j,
+					       (unsigned long long)bad);
+			close(fd);
+		}
+		EXPECT_EQ(-ENOENT, luo_retrieve_fd(s, SCALE_FILES));
+		ret = luo_finish(s);
+		ASSERT_EQ(0, ret) TH_LOG("%s: FINISH: %s", name, strerror(-ret));
+		close(s);
+	}
+	EXPECT_EQ(-ENOENT, luo_retrieve_session(luo_fd, "luo-scale-10000"));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ksft_print_msg("%d sessions, %d files retrieved, checked and finished in %llu ms\n",
+		       SCALE_SESSIONS, SCALE_SESSIONS * SCALE_FILES,
+		       (unsigned long long)(ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000 - t0));
 }
 
 FIXTURE(stage1) {
@@ -1143,14 +1254,16 @@ static void set_thp(void)
 
 int main(int argc, char **argv)
 {
-	char fixture[16], *hargv[] = { argv[0], "-f", fixture, NULL };
+	static char fixture[16], scale[16], *hargv[6];
 	int i, s, fd, ret;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--thp")) {
 			want_thp = true;
+		} else if (!strcmp(argv[i], "--scale")) {
+			want_scale = true;
 		} else {
-			fprintf(stderr, "usage: %s [--thp]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--thp] [--scale]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1203,6 +1316,14 @@ int main(int argc, char **argv)
 				   in.stage);
 	}
 	snprintf(fixture, sizeof(fixture), "stage%d", stage);
+	snprintf(scale, sizeof(scale), "scale%d", stage);
+	hargv[0] = argv[0];
+	hargv[1] = "-f";
+	hargv[2] = fixture;
+	hargv[3] = "-f";
+	hargv[4] = scale;
 	ksft_print_msg("luo_kexec: stage %d\n", stage);
-	return test_harness_run(3, hargv);
+	/* The scale tests with --scale, and in stage 2 if stage 1 made them. */
+	return test_harness_run((stage == 1 && want_scale) ||
+				(stage == 2 && in.scale) ? 5 : 3, hargv);
 }

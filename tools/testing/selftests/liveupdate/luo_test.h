@@ -257,11 +257,16 @@ static inline int luo_pagemap(const void *addr, size_t npages, uint64_t *pfns)
  * stdout and stderr go to /dev/null so that whoever reads our output sees
  * its end; mappings stay.  Returns the daemon's pid or -errno.
  */
+static inline int luo_int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
 static inline pid_t luo_daemonize_fn(const int *keep, int n,
 				     void (*fn)(void *), void *arg)
 {
 	unsigned int from = 3;
-	int i, j, null;
+	int i, null, *sorted;
 	pid_t pid;
 
 	fflush(stdout);
@@ -275,19 +280,21 @@ static inline pid_t luo_daemonize_fn(const int *keep, int n,
 	for (i = 0; i < 3; i++)
 		if (null >= 0 && null != i)
 			dup2(null, i);
-	/* Close [3, max) except the fds kept, in ascending runs. */
-	for (;;) {
-		unsigned int next = ~0U;
-
-		for (j = 0; j < n; j++)
-			if (keep[j] >= (int)from && (unsigned int)keep[j] < next)
-				next = keep[j];
-		if (next > from)
-			syscall(__NR_close_range, from, next - 1, 0);
-		if (next == ~0U)
-			break;
-		from = next + 1;
+	/* Close [3, ~0U] except the fds kept. */
+	sorted = malloc((n + 1) * sizeof(int));
+	if (!sorted)
+		_exit(1);
+	memcpy(sorted, keep, n * sizeof(int));
+	qsort(sorted, n, sizeof(int), luo_int_cmp);
+	for (i = 0; i < n; i++) {
+		if (sorted[i] < (int)from)
+			continue;
+		if ((unsigned int)sorted[i] > from)
+			syscall(__NR_close_range, from, sorted[i] - 1, 0);
+		from = sorted[i] + 1;
 	}
+	syscall(__NR_close_range, from, ~0U, 0);
+	free(sorted);
 	if (fn)
 		fn(arg);
 	for (;;)
