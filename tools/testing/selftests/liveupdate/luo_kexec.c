@@ -26,6 +26,7 @@
  * the other stages are not listed.
  */
 #include <sys/wait.h>
+#include <time.h>
 #include <linux/kcmp.h>
 
 #include "../kselftest_harness.h"
