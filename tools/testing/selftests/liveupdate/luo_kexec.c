@@ -777,7 +777,7 @@ TEST_F(stage2, pfns)
 				       (unsigned long long)old[p]);
 		}
 		if (late)
-			ksft_print_msg("%s: %llu pages written after preserve were moved at the kexec\n",
+			ksft_print_msg("%s: %llu pages written after preserve moved\n",
 				       specs[i].what, (unsigned long long)late);
 		EXPECT_EQ(data, same) TH_LOG("%s: %llu of %llu data pages moved", specs[i].what,
 					     (unsigned long long)(data - same),
