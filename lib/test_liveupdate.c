@@ -50,6 +50,8 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#define TEST_LUO_COMPATIBLE		"liveupdate-test-v1"
+#define TEST_LUO_ORPHAN_COMPATIBLE	"liveupdate-test-orphan-v1"
 #define TEST_LUO_MAGIC	0x3154534554554f4cULL	/* "LUOTEST1" */
 #define TEST_LUO_CSUM	0x9e3779b97f4a7c15ULL
 
@@ -293,12 +295,12 @@ static const struct liveupdate_file_ops test_luo_ops = {
 
 static struct liveupdate_file_handler test_luo_handler = {
 	.ops = &test_luo_ops,
-	.compatible = "liveupdate-test-v1",
+	.compatible = TEST_LUO_COMPATIBLE,
 };
 
 static struct liveupdate_file_handler test_luo_orphan_handler = {
 	.ops = &test_luo_ops,
-	.compatible = "liveupdate-test-orphan-v1",
+	.compatible = TEST_LUO_ORPHAN_COMPATIBLE,
 };
 
 static bool test_luo_can_preserve(struct liveupdate_file_handler *fh,
