@@ -178,7 +178,7 @@ static int still_there(int tdev, int s, int t, const uint64_t *pfns)
 
 TEST_F_TIMEOUT(corrupt, refused_alone, 300)
 {
-	int s, t, fd, ses, want, tdev, hits;
+	int s, t, fd, ses, want, tdev, hits, taken = 0, gone = 0;
 	bool refused;
 	static struct state st;
 	uint64_t bad = 0;
@@ -212,6 +212,7 @@ TEST_F_TIMEOUT(corrupt, refused_alone, 300)
 					TH_LOG("%s token %d: %s", sessions[s].name,
 					       t + 1, strerror(-fd));
 				if (fd >= 0) {
+					taken++;
 					EXPECT_EQ(0, luo_check_range(fd, false,
 								     seed_of(s, t), 0,
 								     PAGES * LUO_PAGE,
@@ -222,6 +223,7 @@ TEST_F_TIMEOUT(corrupt, refused_alone, 300)
 					close(fd);
 				}
 			}
+			gone += refused;
 			if (!refused || tdev < 0)
 				continue;
 			/* Refused: its memory was released, zeroed. */
@@ -235,6 +237,8 @@ TEST_F_TIMEOUT(corrupt, refused_alone, 300)
 				close(ses);
 		}
 	}
+	ksft_print_msg("%d files taken, byte for byte; %d refused%s\n", taken,
+		       gone, tdev >= 0 ? ", none of their pages left with data" : "");
 	if (tdev >= 0)
 		close(tdev);
 }

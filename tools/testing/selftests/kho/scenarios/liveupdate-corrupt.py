@@ -4,7 +4,7 @@ liveupdate.test_corrupt knows; the next kernel refuses exactly that, alone,
 zeroes its memory and takes the rest (tools/testing/selftests/liveupdate/
 luo_corrupt.c)."""
 
-from vmtest import Scenario, check_run
+from vmtest import Scenario, check_run, run_msgs
 
 CORRUPT = ("name@c-name,dup@c-dup,table@c-table,overlap@c-overlap,"
            "token@c-token,compat@c-compat,data@c-data")
@@ -16,6 +16,9 @@ def c_corrupt(c, sc, outdir):
     check_run(c, 2, "luo_corrupt", want=["corrupt.refused_alone"],
               may_skip=["corrupt.preserve"])
     g2 = c.run.gens.get(2)
+    for line in run_msgs(g2, "luo_corrupt", "") if g2 else []:
+        if "files taken" in line:
+            c.note("gen 2: " + line)
     lines = [m for lvl, m in (g2.kmsg if g2 else [])
              if m.startswith("liveupdate: ") and "refused" in m]
     for what, n in (("refused: bad name", 1), ("session c-dupvictim ", 2),
