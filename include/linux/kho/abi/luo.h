@@ -3,8 +3,9 @@
  * Live Update Orchestrator (LUO): the state one kernel hands the next.
  *
  * This is an ABI between two kernels, which may be different builds: change
- * it only with a new compatible string.  Integers are in the CPU's byte
- * order (both kernels run on the same machine) and the structs are packed.
+ * it only with a new compatible string.  The FDT's u64 properties are
+ * big-endian, as FDT cells are; the structs are packed and in the CPU's
+ * byte order (both kernels run on the same machine).
  *
  * The KHO subtree "LUO" is an FDT in one preserved page:
  *
@@ -12,7 +13,7 @@
  *		compatible = "luo-lts-v1";
  *		liveupdate-number = <u64: 1 on the first live update, then + 1>;
  *		nr-sessions = <u64: entries in the session table>;
- *		sessions = <struct kho_vmalloc: the session table>;
+ *		sessions = [struct kho_vmalloc: the session table];
  *	};
  *
  * The session table is an array of struct luo_session_ser in a preserved
