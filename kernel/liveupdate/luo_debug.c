@@ -2,8 +2,9 @@
 /*
  * Live Update Orchestrator (LUO): test hooks.
  *
- * Built only with CONFIG_LIVEUPDATE_DEBUG, for test kernels: the module
- * parameter liveupdate.test_corrupt, writable by root, makes the outgoing
+ * Built only with CONFIG_LIVEUPDATE_DEBUG, for test kernels: the kernel
+ * parameter liveupdate.test_corrupt (also writable by root in
+ * /sys/module/liveupdate/parameters/) makes the outgoing
  * handover bad in the ways listed, so that end-to-end tests can check that
  * the next kernel refuses exactly what is bad and takes the rest.  It is a
  * comma-separated list of MODE@SESSION, each applied to the session of
@@ -11,7 +12,8 @@
  *
  * - name@S: S's name loses its NUL;
  * - dup@S: S gets the name of the session written before it;
- * - table@S: S claims one file more than its file table holds;
+ * - table@S: S's files lie outside the file table;
+ * - overlap@S: S's files start where those of the session before it do;
  * - token@S: S's second file gets the token of its first;
  * - compat@S: S's first file names a handler no kernel has;
  * - data@S: the handler data of S's first file is moved by 8 bytes;
@@ -62,7 +64,7 @@ static bool luo_debug_has(const char *mode, const char *session)
  * luo_debug_corrupt_session() - corrupt a session's entries as asked
  * @e: the session's entry in the session table.
  * @prev: the entry written before it, or NULL.
- * @files: its file table (NULL without files).
+ * @files: its entries in the file table.
  *
  * Context: The reboot path.
  */
@@ -78,9 +80,10 @@ void luo_debug_corrupt_session(struct luo_session_ser *e,
 	if (prev && luo_debug_has("dup", name))
 		memcpy(e->name, prev->name, sizeof(e->name));
 	if (luo_debug_has("table", name))
-		e->nr_files = (u64)e->files.total_pages * PAGE_SIZE /
-			      sizeof(*files) + 1;
-	if (!files)
+		e->first_file = U64_MAX;
+	if (prev && luo_debug_has("overlap", name))
+		e->first_file = prev->first_file;
+	if (!e->nr_files)
 		return;
 	if (e->nr_files > 1 && luo_debug_has("token", name))
 		files[1].token = files[0].token;

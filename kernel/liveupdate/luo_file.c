@@ -11,8 +11,9 @@
  *	next kernel:	claim during boot, retrieve when userspace asks,
  *			finish at the end of the live update
  *
- * A file is preserved once, whatever session or token: the table of
- * preserved files is keyed by the handler's get_id() (default: the file).
+ * A file is preserved once, whatever session or token: the tree of held
+ * files is keyed by handler and get_id() (a memfd's inode).  A retrieved
+ * file is held too until its session finishes, as in mainline.
  *
  * In the next kernel, KHO releases the handed-over memory that nobody has
  * restored by the end of boot.  So every incoming file is claimed during
@@ -21,6 +22,15 @@
  * its memory.  A file whose claim fails, or whose handler never registers
  * during boot, is refused alone: its retrieve returns the errno (-EIO for
  * a missing handler), and KHO releases, zeroed, what nobody restored.
+ *
+ * Tokens and ids are kept in red-black trees whose nodes are in struct
+ * luo_file: a file costs one allocation, whatever the keys.
+ *
+ * Locking: a file set is protected by its session's mutex;
+ * luo_file_handlers_lock protects the handler list, the handlers' file
+ * counts and the list of unclaimed files; luo_file_ids_lock the tree of
+ * held files.  Handler ops run under the session's mutex only (claims
+ * under luo_file_handlers_lock, during boot).
  */
 
 #define pr_fmt(fmt) "liveupdate: " fmt
@@ -28,19 +38,20 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/rbtree.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 
 #include "luo_internal.h"
 
 static LIST_HEAD(luo_file_handlers);
-/* The handlers, and the incoming files waiting for theirs. */
 static DEFINE_MUTEX(luo_file_handlers_lock);
+/* Incoming files waiting for their handler, until the end of boot. */
 static LIST_HEAD(luo_file_unclaimed);
 static bool luo_file_claims_closed;
 
-/* Every outgoing file, by id: a file is preserved once. */
-static DEFINE_XARRAY(luo_file_preserved);
+/* Every file preserved or retrieved, by (handler, id). */
+static struct rb_root luo_file_ids = RB_ROOT;
+static DEFINE_MUTEX(luo_file_ids_lock);
 
 static void luo_file_args(struct luo_file *lf,
 			  struct liveupdate_file_op_args *args)
@@ -54,6 +65,138 @@ static void luo_file_args(struct luo_file *lf,
 	};
 }
 
+/* ---------------------------------------------------------------------- */
+/* Trees of tokens and ids                                                */
+/* ---------------------------------------------------------------------- */
+
+static struct luo_file *luo_token_find(struct luo_file_set *fs, u64 token)
+{
+	struct rb_node *n = fs->tokens.rb_node;
+
+	while (n) {
+		struct luo_file *lf = rb_entry(n, struct luo_file, token_node);
+
+		if (token < lf->token)
+			n = n->rb_left;
+		else if (token > lf->token)
+			n = n->rb_right;
+		else
+			return lf;
+	}
+	return NULL;
+}
+
+static int luo_token_insert(struct luo_file_set *fs, struct luo_file *lf)
+{
+	struct rb_node **n = &fs->tokens.rb_node, *parent = NULL;
+
+	while (*n) {
+		struct luo_file *o = rb_entry(*n, struct luo_file, token_node);
+
+		parent = *n;
+		if (lf->token < o->token)
+			n = &(*n)->rb_left;
+		else if (lf->token > o->token)
+			n = &(*n)->rb_right;
+		else
+			return -EEXIST;
+	}
+	rb_link_node(&lf->token_node, parent, n);
+	rb_insert_color(&lf->token_node, &fs->tokens);
+	lf->in_tokens = true;
+	return 0;
+}
+
+static int luo_id_cmp(const struct luo_file *a, const struct luo_file *b)
+{
+	if (a->fh != b->fh)
+		return a->fh < b->fh ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return 0;
+}
+
+/* Enter @lf, with its fh and id set, in the tree of held files. */
+static int luo_id_insert(struct luo_file *lf)
+{
+	struct rb_node **n, *parent = NULL;
+	int err = 0;
+
+	mutex_lock(&luo_file_ids_lock);
+	n = &luo_file_ids.rb_node;
+	while (*n) {
+		struct luo_file *o = rb_entry(*n, struct luo_file, id_node);
+		int c = luo_id_cmp(lf, o);
+
+		parent = *n;
+		if (c < 0) {
+			n = &(*n)->rb_left;
+		} else if (c > 0) {
+			n = &(*n)->rb_right;
+		} else {
+			err = -EBUSY;
+			goto out;
+		}
+	}
+	rb_link_node(&lf->id_node, parent, n);
+	rb_insert_color(&lf->id_node, &luo_file_ids);
+	lf->in_ids = true;
+out:
+	mutex_unlock(&luo_file_ids_lock);
+	return err;
+}
+
+static void luo_id_erase(struct luo_file *lf)
+{
+	if (!lf->in_ids)
+		return;
+	mutex_lock(&luo_file_ids_lock);
+	rb_erase(&lf->id_node, &luo_file_ids);
+	mutex_unlock(&luo_file_ids_lock);
+	lf->in_ids = false;
+}
+
+static unsigned long luo_file_id(struct liveupdate_file_handler *fh,
+				 struct file *file)
+{
+	return fh->ops->get_id ? fh->ops->get_id(file) : (unsigned long)file;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Handlers                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* Take a handler for a file; luo_file_handlers_lock held. */
+static bool luo_file_get_handler(struct liveupdate_file_handler *fh)
+{
+	if (!try_module_get(fh->ops->owner))
+		return false;
+	fh->nr_files++;
+	return true;
+}
+
+static void luo_file_put_handler(struct liveupdate_file_handler *fh)
+{
+	mutex_lock(&luo_file_handlers_lock);
+	fh->nr_files--;
+	mutex_unlock(&luo_file_handlers_lock);
+	module_put(fh->ops->owner);
+}
+
+static struct liveupdate_file_handler *luo_file_handler_by_name(const char *name)
+{
+	struct liveupdate_file_handler *fh;
+
+	list_for_each_entry(fh, &luo_file_handlers, list)
+		if (!strcmp(fh->compatible, name))
+			return fh;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* This kernel: preserve, freeze, unpreserve                              */
+/* ---------------------------------------------------------------------- */
+
 /**
  * luo_file_set_init() - make an empty file set
  * @fs: the set.
@@ -63,20 +206,17 @@ static void luo_file_args(struct luo_file *lf,
 void luo_file_set_init(struct luo_file_set *fs)
 {
 	INIT_LIST_HEAD(&fs->files);
-	xa_init(&fs->tokens);
+	fs->tokens = RB_ROOT;
 	fs->count = 0;
-	fs->ser = NULL;
-	memset(&fs->ser_kho, 0, sizeof(fs->ser_kho));
 }
 
-static struct liveupdate_file_handler *luo_file_find_handler(struct file *file)
+static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 {
-	struct liveupdate_file_handler *fh;
-
-	list_for_each_entry(fh, &luo_file_handlers, list)
-		if (fh->ops->can_preserve(fh, file))
-			return fh;
-	return NULL;
+	if (lf->in_tokens)
+		rb_erase(&lf->token_node, &fs->tokens);
+	list_del(&lf->list);
+	fs->count--;
+	kfree(lf);
 }
 
 /**
@@ -98,15 +238,18 @@ int luo_preserve_file(struct luo_file_set *fs, u64 token, int fd)
 	struct file *file;
 	int err;
 
-	if (xa_load(&fs->tokens, token))
+	if (luo_token_find(fs, token))
 		return -EEXIST;
 	file = fget(fd);
 	if (!file)
 		return -EBADF;
 
 	mutex_lock(&luo_file_handlers_lock);
-	fh = luo_file_find_handler(file);
-	if (fh && !try_module_get(fh->ops->owner))
+	list_for_each_entry(fh, &luo_file_handlers, list)
+		if (fh->ops->can_preserve(fh, file))
+			break;
+	if (list_entry_is_head(fh, &luo_file_handlers, list) ||
+	    !luo_file_get_handler(fh))
 		fh = NULL;
 	mutex_unlock(&luo_file_handlers_lock);
 	err = -ENOENT;
@@ -114,49 +257,66 @@ int luo_preserve_file(struct luo_file_set *fs, u64 token, int fd)
 		goto err_fput;
 
 	err = -ENOMEM;
-	lf = kzalloc(sizeof(*lf), GFP_KERNEL);
+	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
-		goto err_module;
+		goto err_handler;
 	lf->fh = fh;
 	lf->file = file;
 	lf->token = token;
-	lf->id = fh->ops->get_id ? fh->ops->get_id(file) : (unsigned long)file;
-	err = xa_insert(&luo_file_preserved, lf->id, lf, GFP_KERNEL);
-	if (err)		/* -EBUSY if preserved already */
-		goto err_free;
-	err = xa_insert(&fs->tokens, token, lf, GFP_KERNEL);
+	lf->id = luo_file_id(fh, file);
+	INIT_LIST_HEAD(&lf->unclaimed);
+	err = luo_id_insert(lf);	/* -EBUSY if held already */
 	if (err)
-		goto err_erase;
+		goto err_free;
 
 	luo_file_args(lf, &args);
 	err = fh->ops->preserve(&args);
 	if (err)
-		goto err_token;
+		goto err_id;
 	lf->serialized_data = args.serialized_data;
 	lf->private_data = args.private_data;
+	WARN_ON(luo_token_insert(fs, lf));
 	list_add_tail(&lf->list, &fs->files);
 	fs->count++;
 	return 0;
 
-err_token:
-	xa_erase(&fs->tokens, token);
-err_erase:
-	xa_erase(&luo_file_preserved, lf->id);
+err_id:
+	luo_id_erase(lf);
 err_free:
 	kfree(lf);
-err_module:
-	module_put(fh->ops->owner);
+err_handler:
+	luo_file_put_handler(fh);
 err_fput:
 	fput(file);
 	return err;
 }
 
-static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
+static void luo_file_unpreserve_one(struct luo_file_set *fs,
+				    struct luo_file *lf)
 {
-	xa_erase(&fs->tokens, lf->token);
-	list_del(&lf->list);
-	fs->count--;
-	kfree(lf);
+	struct liveupdate_file_op_args args;
+
+	luo_file_args(lf, &args);
+	lf->fh->ops->unpreserve(&args);
+	luo_id_erase(lf);
+	luo_file_put_handler(lf->fh);
+	fput(lf->file);
+	luo_file_free(fs, lf);
+}
+
+/**
+ * luo_file_unpreserve_token() - un-preserve one file of a session
+ * @fs: the session's files, not frozen.
+ * @token: its token.
+ *
+ * Context: Process context, the session locked.
+ */
+void luo_file_unpreserve_token(struct luo_file_set *fs, u64 token)
+{
+	struct luo_file *lf = luo_token_find(fs, token);
+
+	if (lf)
+		luo_file_unpreserve_one(fs, lf);
 }
 
 /**
@@ -169,17 +329,10 @@ static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
  */
 void luo_file_unpreserve_files(struct luo_file_set *fs)
 {
-	struct liveupdate_file_op_args args;
 	struct luo_file *lf, *tmp;
 
-	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list) {
-		luo_file_args(lf, &args);
-		lf->fh->ops->unpreserve(&args);
-		xa_erase(&luo_file_preserved, lf->id);
-		module_put(lf->fh->ops->owner);
-		fput(lf->file);
-		luo_file_free(fs, lf);
-	}
+	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list)
+		luo_file_unpreserve_one(fs, lf);
 }
 
 /**
@@ -193,11 +346,6 @@ void luo_file_unfreeze(struct luo_file_set *fs)
 	struct liveupdate_file_op_args args;
 	struct luo_file *lf;
 
-	if (fs->ser) {
-		WARN_ON(kho_unpreserve_vmalloc(&fs->ser_kho));
-		vfree(fs->ser);
-		fs->ser = NULL;
-	}
 	list_for_each_entry_reverse(lf, &fs->files, list) {
 		if (!lf->frozen)
 			continue;
@@ -210,133 +358,92 @@ void luo_file_unfreeze(struct luo_file_set *fs)
 }
 
 /**
- * luo_file_freeze() - take every file's final state and write the file table
+ * luo_file_freeze() - take every file's final state and write its entries
  * @fs: the session's files.
- * @nr: set to the number of files.
- * @out: set to the handle of the file table, zeroes if there is no file.
+ * @table: room for @fs->count entries of the file table.
  *
  * Calls each file's freeze op, first preserved first, then writes the
- * table that the next kernel reads (struct luo_file_ser each) and
- * preserves it.
+ * file's entry (struct luo_file_ser) for the next kernel.
  *
  * Context: Process context, from the reboot path.
- * Return: 0, or the errno of the handler or of the table's allocation or
- * preservation, with everything unfrozen again.
+ * Return: 0, or the errno of the handler, with the set unfrozen again.
  */
-int luo_file_freeze(struct luo_file_set *fs, u64 *nr, struct kho_vmalloc *out)
+int luo_file_freeze(struct luo_file_set *fs, struct luo_file_ser *table)
 {
 	struct liveupdate_file_op_args args;
 	struct luo_file *lf;
-	unsigned long i = 0;
 	int err;
 
 	list_for_each_entry(lf, &fs->files, list) {
-		if (lf->fh->ops->freeze) {
-			luo_file_args(lf, &args);
-			err = lf->fh->ops->freeze(&args);
-			if (err) {
-				pr_err("freeze failed for token %#llx (handler %s): %d\n",
-				       lf->token, lf->fh->compatible, err);
-				goto err;
-			}
-			lf->serialized_data = args.serialized_data;
-			lf->private_data = args.private_data;
+		if (!lf->fh->ops->freeze)
+			continue;
+		luo_file_args(lf, &args);
+		err = lf->fh->ops->freeze(&args);
+		if (err) {
+			pr_err("Freeze failed for token[%#llx] handler[%s]: %d\n",
+			       lf->token, lf->fh->compatible, err);
+			luo_file_unfreeze(fs);
+			return err;
 		}
+		lf->serialized_data = args.serialized_data;
+		lf->private_data = args.private_data;
 		lf->frozen = true;
 	}
-
-	memset(out, 0, sizeof(*out));
-	*nr = fs->count;
-	if (!fs->count)
-		return 0;
-	err = -ENOMEM;
-	fs->ser = vzalloc(array_size(fs->count, sizeof(*fs->ser)));
-	if (!fs->ser)
-		goto err;
 	list_for_each_entry(lf, &fs->files, list)
-		luo_ser_file(&fs->ser[i++], lf->fh->compatible,
-			     lf->serialized_data, lf->token);
-	err = kho_preserve_vmalloc(fs->ser, &fs->ser_kho);
-	if (err) {
-		vfree(fs->ser);
-		fs->ser = NULL;
-		goto err;
-	}
-	*out = fs->ser_kho;
+		luo_ser_file(table++, lf->fh->compatible, lf->serialized_data,
+			     lf->token);
 	return 0;
-
-err:
-	luo_file_unfreeze(fs);
-	return err;
 }
+
+/* ---------------------------------------------------------------------- */
+/* The next kernel: claim, retrieve, finish                               */
+/* ---------------------------------------------------------------------- */
 
 /* Has its handler claim @lf; luo_file_handlers_lock held. */
 static void luo_file_claim(struct luo_file *lf,
 			   struct liveupdate_file_handler *fh)
 {
 	struct liveupdate_file_op_args args;
-	int err = 0;
+	int err = -EIO;
 
 	list_del_init(&lf->unclaimed);
-	if (!try_module_get(fh->ops->owner)) {
-		err = -EIO;
+	if (!luo_file_get_handler(fh))
 		goto refuse;
-	}
 	lf->fh = fh;
 	luo_file_args(lf, &args);
-	if (fh->ops->claim)
-		err = fh->ops->claim(&args);
+	err = fh->ops->claim ? fh->ops->claim(&args) : 0;
 	if (!err) {
 		lf->private_data = args.private_data;
 		return;
 	}
 	lf->fh = NULL;
+	fh->nr_files--;
 	module_put(fh->ops->owner);
 refuse:
 	lf->retrieve_status = err;
-	pr_err("session %s: file %#llx (%s) refused: %d\n", lf->session,
-	       lf->token, lf->compatible, err);
-}
-
-/* Claims of the incoming files a newly registered handler takes. */
-static void luo_file_claim_for(struct liveupdate_file_handler *fh)
-{
-	struct luo_file *lf, *tmp;
-
-	list_for_each_entry_safe(lf, tmp, &luo_file_unclaimed, unclaimed)
-		if (!strcmp(lf->compatible, fh->compatible))
-			luo_file_claim(lf, fh);
-}
-
-static struct liveupdate_file_handler *luo_file_handler_by_name(const char *name)
-{
-	struct liveupdate_file_handler *fh;
-
-	list_for_each_entry(fh, &luo_file_handlers, list)
-		if (!strcmp(fh->compatible, name))
-			return fh;
-	return NULL;
+	pr_err("session %*pE: file %#llx (%s) refused: %d\n",
+	       (int)strlen(lf->session), lf->session, lf->token,
+	       lf->compatible, err);
 }
 
 /**
- * luo_file_deserialize() - read the file table of a handed-over session
+ * luo_file_deserialize() - take the files of a handed-over session
  * @fs: the session's file set, empty.
  * @session: the session's name (kept for log lines).
- * @table: the handle of the table.
- * @nr: the number of files the previous kernel says it has.
+ * @t: the session's entries in the file table.
+ * @nr: their number.
  *
  * Files that are bad are refused alone (-EINVAL); the others are claimed
  * by their handlers, now or when the handler registers.
  *
  * Context: Process context, during boot.
- * Return: 0; -EINVAL if the table itself is bad (the session must be
- * refused), -ENOMEM.
+ * Return: 0 or -ENOMEM; on error the caller gives back what was claimed
+ * with luo_file_abort().
  */
 int luo_file_deserialize(struct luo_file_set *fs, const char *session,
-			 const struct kho_vmalloc *table, u64 nr)
+			 const struct luo_file_ser *t, u64 nr)
 {
 	struct liveupdate_file_handler *fh;
-	struct luo_file_ser *t;
 	unsigned long *bad;
 	struct luo_file *lf;
 	int err;
@@ -344,25 +451,18 @@ int luo_file_deserialize(struct luo_file_set *fs, const char *session,
 
 	if (!nr)
 		return 0;
-	if (nr > (u64)table->total_pages * PAGE_SIZE / sizeof(*t))
-		return -EINVAL;
-	t = kho_restore_vmalloc(table);
-	if (!t)
-		return -EINVAL;
-	err = -ENOMEM;
-	bad = bitmap_zalloc(nr, GFP_KERNEL);
+	bad = kvcalloc(BITS_TO_LONGS(nr), sizeof(long), GFP_KERNEL);
 	if (!bad)
-		goto out;
-	err = luo_check_files(t, nr, (u64)table->total_pages * PAGE_SIZE, bad);
+		return -ENOMEM;
+	err = luo_check_files(t, nr, nr * sizeof(*t), bad);
 	if (err)
 		goto out;
 
-	mutex_lock(&luo_file_handlers_lock);
 	for (i = 0; i < nr; i++) {
 		lf = kzalloc(sizeof(*lf), GFP_KERNEL);
 		if (!lf) {
 			err = -ENOMEM;
-			break;
+			goto out;
 		}
 		memcpy(lf->compatible, t[i].compatible, sizeof(lf->compatible));
 		lf->compatible[sizeof(lf->compatible) - 1] = '\0';
@@ -372,20 +472,24 @@ int luo_file_deserialize(struct luo_file_set *fs, const char *session,
 		INIT_LIST_HEAD(&lf->unclaimed);
 		list_add_tail(&lf->list, &fs->files);
 		fs->count++;
-		/* of repeated tokens, one is found; all are refused */
-		if (xa_insert(&fs->tokens, lf->token, lf, GFP_KERNEL) &&
-		    !test_bit(i, bad)) {
-			lf->retrieve_status = -ENOMEM;
-			pr_err("session %s: file %#llx refused: out of memory\n",
-			       session, lf->token);
+		if (!test_bit(i, bad)) {
+			/* the checks leave no two good files one token */
+			WARN_ON(luo_token_insert(fs, lf));
 			continue;
 		}
-		if (test_bit(i, bad)) {
-			lf->retrieve_status = -EINVAL;
-			pr_err("session %s: file %llu (token %#llx) refused: bad handler name or repeated token\n",
-			       session, i, lf->token);
+		lf->retrieve_status = -EINVAL;
+		pr_err("session %*pE: file %llu (token %#llx) refused: bad handler name or repeated token\n",
+		       (int)strlen(session), session, i, lf->token);
+	}
+	/* a refused file's token finds it, unless a good file has it */
+	list_for_each_entry(lf, &fs->files, list)
+		if (lf->retrieve_status < 0)
+			luo_token_insert(fs, lf);
+
+	mutex_lock(&luo_file_handlers_lock);
+	list_for_each_entry(lf, &fs->files, list) {
+		if (lf->retrieve_status < 0)
 			continue;
-		}
 		list_add_tail(&lf->unclaimed, &luo_file_unclaimed);
 		fh = luo_file_claims_closed ? NULL :
 		     luo_file_handler_by_name(lf->compatible);
@@ -394,8 +498,7 @@ int luo_file_deserialize(struct luo_file_set *fs, const char *session,
 	}
 	mutex_unlock(&luo_file_handlers_lock);
 out:
-	bitmap_free(bad);
-	vfree(t);
+	kvfree(bad);
 	return err;
 }
 
@@ -415,8 +518,9 @@ void luo_file_refuse_unclaimed(void)
 	list_for_each_entry_safe(lf, tmp, &luo_file_unclaimed, unclaimed) {
 		list_del_init(&lf->unclaimed);
 		lf->retrieve_status = -EIO;
-		pr_err("session %s: file %#llx refused: no handler %s\n",
-		       lf->session, lf->token, lf->compatible);
+		pr_err("session %*pE: file %#llx refused: no handler %s\n",
+		       (int)strlen(lf->session), lf->session, lf->token,
+		       lf->compatible);
 	}
 	mutex_unlock(&luo_file_handlers_lock);
 }
@@ -427,7 +531,8 @@ void luo_file_refuse_unclaimed(void)
  * @token: the token.
  * @filep: set to the file, with a reference for the caller.
  *
- * A token retrieved before gives the same file again.
+ * A token retrieved before gives the same file again.  The file counts as
+ * preserved until the session finishes.
  *
  * Context: Process context, the session locked.
  * Return: 0; -ENOENT if the session has no such token; the errno the file
@@ -436,13 +541,15 @@ void luo_file_refuse_unclaimed(void)
 int luo_retrieve_file(struct luo_file_set *fs, u64 token, struct file **filep)
 {
 	struct liveupdate_file_op_args args;
-	struct luo_file *lf = xa_load(&fs->tokens, token);
+	struct luo_file *lf = luo_token_find(fs, token);
 	int err;
 
 	if (!lf)
 		return -ENOENT;
 	if (lf->retrieve_status < 0)
 		return lf->retrieve_status;
+	if (!lf->fh)		/* not claimed yet: only during boot */
+		return -EIO;
 	if (!lf->file) {
 		luo_file_args(lf, &args);
 		args.file = NULL;
@@ -456,9 +563,33 @@ int luo_retrieve_file(struct luo_file_set *fs, u64 token, struct file **filep)
 		lf->file = args.file;
 		lf->private_data = args.private_data;
 		lf->retrieve_status = 1;
+		lf->id = luo_file_id(lf->fh, lf->file);
+		/* a new file: nobody else can hold it */
+		WARN_ON(luo_id_insert(lf));
 	}
 	*filep = get_file(lf->file);
 	return 0;
+}
+
+/* The end of one incoming file: finish, then free. */
+static void luo_file_finish_one(struct luo_file_set *fs, struct luo_file *lf)
+{
+	struct liveupdate_file_op_args args;
+
+	if (lf->fh) {
+		luo_file_args(lf, &args);
+		lf->fh->ops->finish(&args);
+		luo_file_put_handler(lf->fh);
+	}
+	luo_id_erase(lf);
+	if (lf->file)
+		fput(lf->file);
+	if (!list_empty(&lf->unclaimed)) {
+		mutex_lock(&luo_file_handlers_lock);
+		list_del(&lf->unclaimed);
+		mutex_unlock(&luo_file_handlers_lock);
+	}
+	luo_file_free(fs, lf);
 }
 
 /**
@@ -484,33 +615,52 @@ int luo_file_finish(struct luo_file_set *fs)
 		if (!lf->fh->ops->can_finish(&args))
 			return -EBUSY;
 	}
-	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list) {
-		if (lf->fh) {
-			luo_file_args(lf, &args);
-			lf->fh->ops->finish(&args);
-			module_put(lf->fh->ops->owner);
-		}
-		if (lf->file)
-			fput(lf->file);
-		if (!list_empty(&lf->unclaimed)) {
-			mutex_lock(&luo_file_handlers_lock);
-			list_del(&lf->unclaimed);
-			mutex_unlock(&luo_file_handlers_lock);
-		}
-		luo_file_free(fs, lf);
-	}
+	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list)
+		luo_file_finish_one(fs, lf);
 	return 0;
 }
 
-static bool luo_file_handler_busy(struct liveupdate_file_handler *fh)
+/**
+ * luo_file_abort() - finish every file of a session, ready or not
+ * @fs: the session's files.
+ *
+ * For a session that cannot go on (its state was refused, or LUO cannot
+ * run): what was claimed is given back, zeroed, and the set is emptied.
+ *
+ * Context: Process context.
+ */
+void luo_file_abort(struct luo_file_set *fs)
 {
-	struct luo_file *lf;
-	unsigned long id;
+	struct luo_file *lf, *tmp;
 
-	xa_for_each(&luo_file_preserved, id, lf)
-		if (lf->fh == fh)
-			return true;
-	return false;
+	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list)
+		luo_file_finish_one(fs, lf);
+}
+
+/**
+ * luo_file_discard_unretrieved() - give back the memory nobody retrieved
+ * @fs: the session's files.
+ *
+ * Once the kexec is certain: the files never retrieved are finished, their
+ * memory zeroed, so that no tenant's data reaches the next kernel as free
+ * memory.  Retrieved files are left alone.
+ *
+ * Context: Process context, from the reboot path.
+ */
+void luo_file_discard_unretrieved(struct luo_file_set *fs)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf;
+
+	list_for_each_entry_reverse(lf, &fs->files, list) {
+		if (!lf->fh || lf->file)
+			continue;
+		luo_file_args(lf, &args);
+		lf->fh->ops->finish(&args);
+		luo_file_put_handler(lf->fh);
+		lf->fh = NULL;
+		lf->retrieve_status = -ESTALE;
+	}
 }
 
 /**
@@ -530,6 +680,7 @@ static bool luo_file_handler_busy(struct liveupdate_file_handler *fh)
 int liveupdate_register_file_handler(struct liveupdate_file_handler *fh)
 {
 	const struct liveupdate_file_ops *ops = fh->ops;
+	struct luo_file *lf, *tmp;
 
 	if (!liveupdate_enabled())
 		return -EOPNOTSUPP;
@@ -543,9 +694,11 @@ int liveupdate_register_file_handler(struct liveupdate_file_handler *fh)
 		mutex_unlock(&luo_file_handlers_lock);
 		return -EEXIST;
 	}
+	fh->nr_files = 0;
 	list_add_tail(&fh->list, &luo_file_handlers);
-	if (!luo_file_claims_closed)
-		luo_file_claim_for(fh);
+	list_for_each_entry_safe(lf, tmp, &luo_file_unclaimed, unclaimed)
+		if (!strcmp(lf->compatible, fh->compatible))
+			luo_file_claim(lf, fh);
 	mutex_unlock(&luo_file_handlers_lock);
 	return 0;
 }
@@ -557,7 +710,7 @@ EXPORT_SYMBOL_GPL(liveupdate_register_file_handler);
  *
  * Context: Process context; may sleep.
  * Return: 0; -EOPNOTSUPP if live update is off; -ENOENT if @fh is not
- * registered; -EBUSY while files it preserves are in a session.
+ * registered; -EBUSY while it holds files, outgoing or incoming.
  */
 int liveupdate_unregister_file_handler(struct liveupdate_file_handler *fh)
 {
@@ -568,7 +721,7 @@ int liveupdate_unregister_file_handler(struct liveupdate_file_handler *fh)
 	mutex_lock(&luo_file_handlers_lock);
 	if (luo_file_handler_by_name(fh->compatible) != fh)
 		err = -ENOENT;
-	else if (luo_file_handler_busy(fh))
+	else if (fh->nr_files)
 		err = -EBUSY;
 	else
 		list_del_init(&fh->list);

@@ -10,26 +10,31 @@
 #include <linux/liveupdate.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
 
 /**
  * struct luo_file - one file of a session
- * @fh: its handler; NULL for an incoming file no handler has claimed.
+ * @fh: its handler; incoming: NULL until claimed, and for a refused file.
  * @file: outgoing: the file, with LUO's reference; incoming: the file
  *	retrieve made, or NULL.
  * @token: the token userspace chose.
- * @id: outgoing: the key in the table of preserved files.
+ * @id: the key of the file in the tree of held files (with @fh).
  * @serialized_data: the handler's data for the next kernel, or from the
  *	previous one.
  * @private_data: the handler's pointer.
  * @retrieve_status: incoming: 0 until retrieved, 1 after, or the errno
- *	with which the file was refused.
- * @frozen: outgoing: freeze ran and was not undone.
+ *	with which the file was refused or its retrieve failed.
+ * @frozen: outgoing: its freeze ran and was not undone.
+ * @in_tokens: it is in its set's tree of tokens.
+ * @in_ids: it is in the tree of held files.
  * @compatible: incoming: the handler the previous kernel named.
  * @session: incoming: the name of its session, for log lines.
  * @list: in the file set, in the order of preservation.
  * @unclaimed: incoming: in the list of files waiting for their handler.
+ * @token_node: in its set's tree of tokens.
+ * @id_node: in the tree of held files.
  */
 struct luo_file {
 	struct liveupdate_file_handler *fh;
@@ -40,26 +45,26 @@ struct luo_file {
 	void *private_data;
 	int retrieve_status;
 	bool frozen;
+	bool in_tokens;
+	bool in_ids;
 	char compatible[LUO_COMPATIBLE_LEN];
 	const char *session;
 	struct list_head list;
 	struct list_head unclaimed;
+	struct rb_node token_node;
+	struct rb_node id_node;
 };
 
 /**
  * struct luo_file_set - the files of one session
  * @files: struct luo_file, in the order of preservation.
- * @tokens: token -> struct luo_file.
+ * @tokens: its files by token.
  * @count: number of files.
- * @ser: while frozen: the file table written for the next kernel.
- * @ser_kho: its KHO handle.
  */
 struct luo_file_set {
 	struct list_head files;
-	struct xarray tokens;
+	struct rb_root tokens;
 	unsigned long count;
-	struct luo_file_ser *ser;
-	struct kho_vmalloc ser_kho;
 };
 
 /* The size-first ioctls, in luo_ioctl.c. */
@@ -79,7 +84,8 @@ struct luo_file_set {
  * @answer: the struct is copied back to userspace.
  * @execute: runs it on the struct, copied in and zero-extended; may
  *	return a new file in its last argument.
- * @undo: optional; takes back the file of an answer that failed.
+ * @undo: optional; undoes an op whose answer could not be copied out,
+ *	given the struct and the new file (or NULL).
  */
 struct luo_ioctl_op {
 	unsigned int cmd;
@@ -88,21 +94,21 @@ struct luo_ioctl_op {
 	unsigned int gate;
 	bool answer;
 	int (*execute)(void *ctx, void *arg, struct file **file);
-	void (*undo)(void *ctx, struct file *file);
+	void (*undo)(void *ctx, void *arg, struct file *file);
 };
 
 long luo_ioctl(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 	       unsigned int base, unsigned int type, void *ctx,
-	       unsigned int cmd, unsigned long arg);
+	       struct rw_semaphore *lock, unsigned int cmd, unsigned long arg);
 
 /* The handover tables, written and checked; pure functions, in luo_ser.c. */
-void luo_ser_session(struct luo_session_ser *e, const char *name, u64 nr_files,
-		     const struct kho_vmalloc *files);
+void luo_ser_session(struct luo_session_ser *e, const char *name,
+		     u64 first_file, u64 nr_files);
 void luo_ser_file(struct luo_file_ser *e, const char *compatible, u64 data,
 		  u64 token);
 int luo_check_string(const char *s, size_t size);
 int luo_check_sessions(const struct luo_session_ser *t, u64 nr, u64 bytes,
-		       unsigned long *bad);
+		       u64 nr_files, unsigned long *bad);
 int luo_check_files(const struct luo_file_ser *t, u64 nr, u64 bytes,
 		    unsigned long *bad);
 
@@ -112,24 +118,43 @@ extern struct rw_semaphore luo_state_rwsem;
 /* luo_file.c */
 void luo_file_set_init(struct luo_file_set *fs);
 int luo_preserve_file(struct luo_file_set *fs, u64 token, int fd);
+void luo_file_unpreserve_token(struct luo_file_set *fs, u64 token);
 void luo_file_unpreserve_files(struct luo_file_set *fs);
-int luo_file_freeze(struct luo_file_set *fs, u64 *nr, struct kho_vmalloc *out);
+int luo_file_freeze(struct luo_file_set *fs, struct luo_file_ser *table);
 void luo_file_unfreeze(struct luo_file_set *fs);
 int luo_file_deserialize(struct luo_file_set *fs, const char *session,
-			 const struct kho_vmalloc *table, u64 nr);
+			 const struct luo_file_ser *t, u64 nr);
+void luo_file_refuse_unclaimed(void);
 int luo_retrieve_file(struct luo_file_set *fs, u64 token,
 		      struct file **filep);
 int luo_file_finish(struct luo_file_set *fs);
-void luo_file_refuse_unclaimed(void);
+void luo_file_abort(struct luo_file_set *fs);
+void luo_file_discard_unretrieved(struct luo_file_set *fs);
 
 /* luo_session.c */
 int luo_session_create(const char *name, struct file **filep);
 int luo_session_retrieve(const char *name, struct file **filep);
 void luo_session_unretrieve(struct file *file);
-int luo_session_serialize(struct kho_vmalloc *out, u64 *nr);
+
+/**
+ * struct luo_tables - the handover's tables, as written or read
+ * @sessions: the session table's handle.
+ * @nr_sessions: its entries.
+ * @files: the file table's handle.
+ * @nr_files: its entries.
+ */
+struct luo_tables {
+	struct kho_vmalloc sessions;
+	u64 nr_sessions;
+	struct kho_vmalloc files;
+	u64 nr_files;
+};
+
+int luo_session_serialize(struct luo_tables *out);
 void luo_session_unserialize(void);
-void luo_session_finish_abandoned(void);
-int luo_session_deserialize(const struct kho_vmalloc *table, u64 nr);
+void luo_session_discard_unretrieved(void);
+int luo_session_deserialize(const struct luo_tables *in);
+void luo_session_abort_incoming(void);
 
 /* luo_debug.c: test hooks */
 #ifdef CONFIG_LIVEUPDATE_DEBUG

@@ -22,6 +22,16 @@
 /* Every struct that returns an fd has it here. */
 #define LUO_IOCTL_FD_OFFSET	4
 
+static_assert(offsetof(struct liveupdate_ioctl_create_session, fd) == LUO_IOCTL_FD_OFFSET);
+static_assert(offsetof(struct liveupdate_ioctl_retrieve_session, fd) == LUO_IOCTL_FD_OFFSET);
+static_assert(offsetof(struct liveupdate_session_retrieve_fd, fd) == LUO_IOCTL_FD_OFFSET);
+static_assert(sizeof(struct liveupdate_ioctl_create_session) <= LUO_IOCTL_MAX_SIZE);
+static_assert(sizeof(struct liveupdate_ioctl_retrieve_session) <= LUO_IOCTL_MAX_SIZE);
+static_assert(sizeof(struct liveupdate_session_preserve_fd) <= LUO_IOCTL_MAX_SIZE);
+static_assert(sizeof(struct liveupdate_session_retrieve_fd) <= LUO_IOCTL_MAX_SIZE);
+static_assert(sizeof(struct liveupdate_session_finish) <= LUO_IOCTL_MAX_SIZE);
+static_assert(sizeof(struct liveupdate_session_get_name) <= LUO_IOCTL_MAX_SIZE);
+
 /**
  * luo_ioctl() - decode, run and answer one LUO ioctl
  * @ops: the table; entry i handles number @base + i.
@@ -29,21 +39,24 @@
  * @base: the ioctl number of @ops[0].
  * @type: what the fd is, for the ops' @gate (LUO_IOCTL_GATE_*).
  * @ctx: passed to the op.
+ * @lock: held for reading while the op runs (LUO's state lock, which the
+ *	reboot path takes for writing); user memory is only touched
+ *	outside it, so that a fault cannot hold up a kexec.
  * @cmd: the ioctl command.
  * @arg: its user pointer.
  *
- * Ops with @answer copy the struct back (at most @size bytes of it).
- * An op that makes a file returns it in its @file argument: the file gets
- * an fd (close-on-exec), which is written at offset 4 of the answer.  If
- * the answer cannot be copied out, the fd is given back and the op's
- * @undo (or fput()) takes the file back.
+ * Ops with @answer copy the struct back (at most @size bytes of it).  An
+ * op that makes a file returns it in its @file argument: the file gets an
+ * fd (close-on-exec), which is written at offset 4 of the answer.  If the
+ * answer cannot be copied out, the fd is given back and the op's @undo
+ * (or fput()) undoes the op.
  *
  * Context: Process context.
  * Return: 0 or a negative errno, for the ioctl to return.
  */
 long luo_ioctl(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 	       unsigned int base, unsigned int type, void *ctx,
-	       unsigned int cmd, unsigned long arg)
+	       struct rw_semaphore *lock, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 	union {
@@ -71,9 +84,13 @@ long luo_ioctl(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 	if (err)
 		return err;
 
+	if (down_read_killable(lock))
+		return -EINTR;
 	err = op->execute(ctx, buf.bytes, &file);
+	up_read(lock);
 	if (err)
 		return err;
+
 	if (file) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
 		if (fd < 0) {
@@ -94,11 +111,13 @@ long luo_ioctl(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 	return 0;
 
 undo:
-	if (!file)
-		return err;
-	if (op->undo)
-		op->undo(ctx, file);
-	else
+	if (op->undo) {
+		/* waits, if the kexec got frozen in between: then it is handed over */
+		down_read(lock);
+		op->undo(ctx, buf.bytes, file);
+		up_read(lock);
+	} else if (file) {
 		fput(file);
+	}
 	return err;
 }

@@ -22,22 +22,27 @@
 
 #include "luo_internal.h"
 
+static_assert(LUO_SESSION_NAME_LEN == LIVEUPDATE_SESSION_NAME_LENGTH);
+static_assert(LUO_COMPATIBLE_LEN == LIVEUPDATE_HNDL_COMPAT_LENGTH);
+static_assert(sizeof(struct luo_session_ser) == 80);
+static_assert(sizeof(struct luo_file_ser) == 64);
+
 /**
  * luo_ser_session() - write one entry of the session table
  * @e: the entry.
  * @name: the session's name.
- * @nr_files: the number of files in its file table.
- * @files: the handle of its file table, zeroes if it has none.
+ * @first_file: the index of its first file in the file table.
+ * @nr_files: its number of files.
  *
  * Context: Any context.
  */
-void luo_ser_session(struct luo_session_ser *e, const char *name, u64 nr_files,
-		     const struct kho_vmalloc *files)
+void luo_ser_session(struct luo_session_ser *e, const char *name,
+		     u64 first_file, u64 nr_files)
 {
 	memset(e, 0, sizeof(*e));
 	strscpy(e->name, name);
+	e->first_file = first_file;
 	e->nr_files = nr_files;
-	e->files = *files;
 }
 EXPORT_SYMBOL_IF_KUNIT(luo_ser_session);
 
@@ -73,7 +78,9 @@ int luo_check_string(const char *s, size_t size)
 {
 	size_t len = strnlen(s, size);
 
-	return len && len < size ? len : -EINVAL;
+	if (!len || len == size)
+		return -EINVAL;
+	return len;
 }
 EXPORT_SYMBOL_IF_KUNIT(luo_check_string);
 
@@ -130,9 +137,49 @@ static int luo_session_name_cmp(const void *a, const void *b)
 		      ((const struct luo_session_ser *)b)->name);
 }
 
-static bool luo_vmalloc_empty(const struct kho_vmalloc *v)
+static int luo_session_first_cmp(const void *a, const void *b)
 {
-	return !v->first && !v->total_pages && !v->flags && !v->order;
+	u64 x = ((const struct luo_session_ser *)a)->first_file;
+	u64 y = ((const struct luo_session_ser *)b)->first_file;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Mark in @bad every session whose files overlap another's: in the order
+ * of their first file, a session that starts before the furthest end so
+ * far overlaps the session that has that end.
+ */
+static int luo_mark_overlaps(const struct luo_session_ser *t, u64 nr,
+			     unsigned long *bad)
+{
+	struct luo_dup_ctx ctx = { t, sizeof(*t), luo_session_first_cmp };
+	u32 *idx, n = 0, i, far = 0;
+	u64 end = 0;
+
+	if (nr < 2)
+		return 0;
+	idx = kvmalloc_array(nr, sizeof(*idx), GFP_KERNEL);
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++)
+		if (!test_bit(i, bad) && t[i].nr_files)
+			idx[n++] = i;
+	sort_r(idx, n, sizeof(*idx), luo_cmp_idx, NULL, &ctx);
+	for (i = 0; i < n; i++) {
+		const struct luo_session_ser *e = &t[idx[i]];
+
+		if (i && e->first_file < end) {
+			__set_bit(idx[i], bad);
+			__set_bit(far, bad);
+		}
+		if (!i || e->first_file + e->nr_files > end) {
+			end = e->first_file + e->nr_files;
+			far = idx[i];
+		}
+	}
+	kvfree(idx);
+	return 0;
 }
 
 /**
@@ -140,34 +187,34 @@ static bool luo_vmalloc_empty(const struct kho_vmalloc *v)
  * @t: the table.
  * @nr: the number of entries the previous kernel says it has.
  * @bytes: the size of the memory @t came in.
+ * @nr_files: the number of entries of the file table.
  * @bad: a bitmap of @nr bits, zeroed; set for each session refused.
  *
  * A session is refused if its name is empty, unterminated or the name of
- * another session, or if its file table cannot hold its files.
+ * another session, or if its files are not inside the file table or
+ * overlap another session's.
  *
  * Context: Process context; may sleep.
  * Return: 0 with @bad filled in; -EINVAL if the table does not fit in
  * @bytes (nothing may be used then); -ENOMEM.
  */
 int luo_check_sessions(const struct luo_session_ser *t, u64 nr, u64 bytes,
-		       unsigned long *bad)
+		       u64 nr_files, unsigned long *bad)
 {
+	int err;
 	u64 i;
 
 	if (nr > bytes / sizeof(*t) || nr > U32_MAX)
 		return -EINVAL;
 	for (i = 0; i < nr; i++) {
-		const struct kho_vmalloc *f = &t[i].files;
-
-		if (luo_check_string(t[i].name, sizeof(t[i].name)) < 0)
-			__set_bit(i, bad);
-		else if (!t[i].nr_files && !luo_vmalloc_empty(f))
-			__set_bit(i, bad);
-		else if (t[i].nr_files &&
-			 (!f->first || t[i].nr_files > (u64)f->total_pages *
-			  PAGE_SIZE / sizeof(struct luo_file_ser)))
+		if (luo_check_string(t[i].name, sizeof(t[i].name)) < 0 ||
+		    t[i].first_file > nr_files ||
+		    t[i].nr_files > nr_files - t[i].first_file)
 			__set_bit(i, bad);
 	}
+	err = luo_mark_overlaps(t, nr, bad);
+	if (err)
+		return err;
 	return luo_mark_duplicates(t, sizeof(*t), nr, luo_session_name_cmp, bad);
 }
 EXPORT_SYMBOL_IF_KUNIT(luo_check_sessions);

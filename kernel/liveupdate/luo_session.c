@@ -15,7 +15,11 @@
  *
  * Locking, outer to inner: luo_state_rwsem (read by every operation,
  * written by the reboot path, which keeps it once the kexec is certain),
- * luo_session_lock (the lists), a session's mutex (its files).
+ * luo_session_lock (the lists and hash tables), a session's mutex (its
+ * files), then luo_file.c's locks.  The session ioctls take only the
+ * session's mutex; closing a session does its files' work under the
+ * session's mutex and takes luo_session_lock only to unlink it; the reboot
+ * path walks the lists under the rwsem held for writing alone.
  */
 
 #define pr_fmt(fmt) "liveupdate: " fmt
@@ -59,9 +63,10 @@ static LIST_HEAD(luo_session_out);
 static LIST_HEAD(luo_session_in);
 static unsigned long luo_session_nr_out;
 
-/* While frozen: the session table written for the next kernel. */
+/* While frozen: the tables written for the next kernel. */
 static struct luo_session_ser *luo_session_ser;
-static struct kho_vmalloc luo_session_ser_kho;
+static struct luo_file_ser *luo_session_files_ser;
+static struct luo_tables luo_session_tables;
 
 static u32 luo_session_hash(const char *name)
 {
@@ -142,6 +147,18 @@ static int luo_session_preserve_fd(void *ctx, void *arg, struct file **file)
 	return err;
 }
 
+/* PRESERVE_FD whose answer failed: as if it never ran */
+static void luo_session_preserve_fd_undo(void *ctx, void *arg,
+					 struct file *file)
+{
+	struct liveupdate_session_preserve_fd *a = arg;
+	struct luo_session *s = ctx;
+
+	mutex_lock(&s->mutex);
+	luo_file_unpreserve_token(&s->files, a->token);
+	mutex_unlock(&s->mutex);
+}
+
 static int luo_session_retrieve_fd(void *ctx, void *arg, struct file **file)
 {
 	struct liveupdate_session_retrieve_fd *a = arg;
@@ -182,7 +199,9 @@ static const struct luo_ioctl_op luo_session_ops[] = {
 		.size = sizeof(struct liveupdate_session_preserve_fd),
 		.min_size = offsetofend(struct liveupdate_session_preserve_fd, token),
 		.gate = LUO_IOCTL_GATE_OUT,
+		.answer = true,
 		.execute = luo_session_preserve_fd,
+		.undo = luo_session_preserve_fd_undo,
 	},
 	{
 		.cmd = LIVEUPDATE_SESSION_RETRIEVE_FD,
@@ -197,6 +216,7 @@ static const struct luo_ioctl_op luo_session_ops[] = {
 		.size = sizeof(struct liveupdate_session_finish),
 		.min_size = offsetofend(struct liveupdate_session_finish, reserved),
 		.gate = LUO_IOCTL_GATE_IN,
+		.answer = true,
 		.execute = luo_session_finish,
 	},
 	{
@@ -215,46 +235,43 @@ static long luo_session_ioctl(struct file *file, unsigned int cmd,
 	struct luo_session *s = file->private_data;
 	long ret;
 
-	down_read(&luo_state_rwsem);
 	ret = luo_ioctl(luo_session_ops, ARRAY_SIZE(luo_session_ops),
 			LIVEUPDATE_CMD_SESSION_BASE,
 			s->incoming ? LUO_IOCTL_GATE_IN : LUO_IOCTL_GATE_OUT,
-			s, cmd, arg);
-	up_read(&luo_state_rwsem);
+			s, &luo_state_rwsem, cmd, arg);
 	return ret;
 }
 
 static int luo_session_release(struct inode *inode, struct file *file)
 {
 	struct luo_session *s = file->private_data;
-	int err;
+	int err = 0;
 
 	/* a retrieve whose answer could not be copied out */
 	if (!s)
 		return 0;
 
 	down_read(&luo_state_rwsem);
-	mutex_lock(&luo_session_lock);
 	mutex_lock(&s->mutex);
-	if (s->incoming) {
+	if (s->incoming)
 		err = luo_file_finish(&s->files);
-		if (err) {
-			/* it stays, and can be retrieved again */
-			pr_warn("session %s: cannot finish on close (%d); it can be retrieved again\n",
-				s->name, err);
-			s->retrieved = false;
-			mutex_unlock(&s->mutex);
-			goto out;
-		}
-	} else {
+	else
 		luo_file_unpreserve_files(&s->files);
-	}
 	mutex_unlock(&s->mutex);
-	luo_session_del(s);
-	luo_session_free(s);
-out:
+
+	mutex_lock(&luo_session_lock);
+	if (err) {
+		/* it stays, and can be retrieved again */
+		pr_warn("session %s: cannot finish on close (%d); it can be retrieved again\n",
+			s->name, err);
+		s->retrieved = false;
+	} else {
+		luo_session_del(s);
+	}
 	mutex_unlock(&luo_session_lock);
 	up_read(&luo_state_rwsem);
+	if (!err)
+		luo_session_free(s);
 	return 0;
 }
 
@@ -380,169 +397,239 @@ void luo_session_unretrieve(struct file *file)
  */
 void luo_session_unserialize(void)
 {
+	struct luo_tables *t = &luo_session_tables;
 	struct luo_session *s;
 
-	if (luo_session_ser) {
-		WARN_ON(kho_unpreserve_vmalloc(&luo_session_ser_kho));
+	/* a table KHO still hands over must not be freed */
+	if (t->nr_sessions && !WARN_ON(kho_unpreserve_vmalloc(&t->sessions)))
 		vfree(luo_session_ser);
-		luo_session_ser = NULL;
-	}
+	if (t->nr_files && !WARN_ON(kho_unpreserve_vmalloc(&t->files)))
+		vfree(luo_session_files_ser);
+	luo_session_ser = NULL;
+	luo_session_files_ser = NULL;
+	memset(t, 0, sizeof(*t));
 	list_for_each_entry_reverse(s, &luo_session_out, list)
 		luo_file_unfreeze(&s->files);
 }
 
 /**
  * luo_session_serialize() - freeze every outgoing session for the kexec
- * @out: set to the handle of the session table; zeroes without sessions.
- * @nr: set to the number of sessions.
+ * @out: set to the tables written, zeroes where they are empty.
  *
  * Freezes each session's files (luo_file_freeze()), in the order the
- * sessions were created, and writes the session table.
+ * sessions were created, and writes the session table and the file table
+ * of all sessions.
  *
  * Context: Process context, the reboot path, luo_state_rwsem held for
  * writing.
  * Return: 0, or an errno with nothing frozen.
  */
-int luo_session_serialize(struct kho_vmalloc *out, u64 *nr)
+int luo_session_serialize(struct luo_tables *out)
 {
+	struct luo_tables *t = &luo_session_tables;
 	struct luo_session *s;
-	unsigned long i = 0;
-	int err;
+	u64 i = 0, first = 0;
+	int err = -ENOMEM;
 
-	memset(out, 0, sizeof(*out));
-	*nr = luo_session_nr_out;
-	if (!luo_session_nr_out)
-		return 0;
-	luo_session_ser = vzalloc(array_size(luo_session_nr_out,
-					     sizeof(*luo_session_ser)));
-	if (!luo_session_ser)
-		return -ENOMEM;
+	memset(t, 0, sizeof(*t));
+	list_for_each_entry(s, &luo_session_out, list)
+		t->nr_files += s->files.count;
+	t->nr_sessions = luo_session_nr_out;
+	if (t->nr_sessions) {
+		luo_session_ser = vzalloc(array_size(t->nr_sessions,
+						     sizeof(*luo_session_ser)));
+		if (!luo_session_ser)
+			goto err_free;
+	}
+	if (t->nr_files) {
+		luo_session_files_ser = vzalloc(array_size(t->nr_files,
+							   sizeof(*luo_session_files_ser)));
+		if (!luo_session_files_ser)
+			goto err_free;
+	}
 
 	list_for_each_entry(s, &luo_session_out, list) {
-		struct kho_vmalloc files;
-		u64 nr_files;
-
-		err = luo_file_freeze(&s->files, &nr_files, &files);
+		err = luo_file_freeze(&s->files, luo_session_files_ser + first);
 		if (err) {
 			pr_err("session %s: cannot freeze its files (%d), kexec refused\n",
 			       s->name, err);
-			goto err;
+			goto err_unfreeze;
 		}
-		luo_ser_session(&luo_session_ser[i], s->name, nr_files, &files);
+		luo_ser_session(&luo_session_ser[i], s->name, first,
+				s->files.count);
 		luo_debug_corrupt_session(&luo_session_ser[i],
 					  i ? &luo_session_ser[i - 1] : NULL,
-					  s->files.ser);
+					  luo_session_files_ser + first);
+		first += s->files.count;
 		i++;
 	}
-	err = kho_preserve_vmalloc(luo_session_ser, &luo_session_ser_kho);
-	if (err) {
-		pr_err("cannot preserve the session table (%d), kexec refused\n",
-		       err);
-		goto err;
+
+	if (t->nr_sessions) {
+		err = kho_preserve_vmalloc(luo_session_ser, &t->sessions);
+		if (err)
+			goto err_preserve;
 	}
-	*out = luo_session_ser_kho;
+	if (t->nr_files) {
+		err = kho_preserve_vmalloc(luo_session_files_ser, &t->files);
+		if (err) {
+			if (t->nr_sessions)
+				WARN_ON(kho_unpreserve_vmalloc(&t->sessions));
+			goto err_preserve;
+		}
+	}
+	*out = *t;
 	return 0;
 
-err:
+err_preserve:
+	pr_err("cannot preserve the session tables (%d), kexec refused\n", err);
+	/* every session is frozen */
+	s = list_entry(&luo_session_out, struct luo_session, list);
+err_unfreeze:
 	/* unfreeze the sessions before @s */
 	list_for_each_entry_continue_reverse(s, &luo_session_out, list)
 		luo_file_unfreeze(&s->files);
+err_free:
 	vfree(luo_session_ser);
+	vfree(luo_session_files_ser);
 	luo_session_ser = NULL;
+	luo_session_files_ser = NULL;
+	memset(t, 0, sizeof(*t));
 	return err;
 }
 
 /**
- * luo_session_finish_abandoned() - finish the incoming sessions left over
+ * luo_session_discard_unretrieved() - give back what the last live update
+ *	left unretrieved
  *
- * Once the kexec is certain, the incoming sessions that were not finished
- * are: the memory of their unretrieved files holds a tenant's data and is
- * zeroed before the next kernel gets it as free memory.
+ * Once the kexec is certain: the files of incoming sessions that nobody
+ * retrieved are finished, their memory zeroed, so that no tenant's data
+ * reaches the next kernel as free memory.
  *
  * Context: Process context, the reboot path, luo_state_rwsem held for
  * writing.
  */
-void luo_session_finish_abandoned(void)
+void luo_session_discard_unretrieved(void)
 {
 	struct luo_session *s;
 
 	list_for_each_entry(s, &luo_session_in, list) {
 		mutex_lock(&s->mutex);
-		if (s->files.count && luo_file_finish(&s->files))
-			pr_warn("session %s: cannot finish it before the kexec\n",
-				s->name);
+		luo_file_discard_unretrieved(&s->files);
 		mutex_unlock(&s->mutex);
 	}
 }
 
 /**
- * luo_session_deserialize() - read the previous kernel's session table
- * @table: the handle of the table.
- * @nr: the number of sessions the previous kernel says it has.
+ * luo_session_abort_incoming() - give back every incoming session
+ *
+ * For a kernel in which LUO cannot run after all: what the sessions'
+ * handlers claimed is given back, zeroed.
+ *
+ * Context: Process context, during boot.
+ */
+void luo_session_abort_incoming(void)
+{
+	struct luo_session *s, *tmp;
+
+	mutex_lock(&luo_session_lock);
+	list_for_each_entry_safe(s, tmp, &luo_session_in, list) {
+		luo_file_abort(&s->files);
+		luo_session_del(s);
+		luo_session_free(s);
+	}
+	mutex_unlock(&luo_session_lock);
+}
+
+/* Take the session @e, whose files are @files; luo_session_lock held. */
+static bool luo_session_take(const struct luo_session_ser *e,
+			     const struct luo_file_ser *files)
+{
+	struct luo_session *s = luo_session_alloc(e->name, true);
+	int err;
+
+	if (!s) {
+		pr_err("session %*pE refused: out of memory\n",
+		       (int)strlen(e->name), e->name);
+		return false;
+	}
+	err = luo_file_deserialize(&s->files, s->name, files, e->nr_files);
+	if (err) {
+		pr_err("session %*pE refused: %d\n", (int)strlen(e->name),
+		       e->name, err);
+		/* gives back, zeroed, what was claimed */
+		luo_file_abort(&s->files);
+		luo_session_free(s);
+		return false;
+	}
+	luo_session_add(s);
+	return true;
+}
+
+/**
+ * luo_session_deserialize() - take the previous kernel's sessions
+ * @in: the tables, as the previous kernel described them.
  *
  * Each session that is bad is refused alone, with one log line, and what
  * it had claimed is given back.
  *
  * Context: Process context, during boot.
- * Return: the number of sessions taken; -EINVAL if the table is bad,
- * -ENOMEM.
+ * Return: the number of sessions taken; -EINVAL if the session table is
+ * bad, -ENOMEM.
  */
-int luo_session_deserialize(const struct kho_vmalloc *table, u64 nr)
+int luo_session_deserialize(const struct luo_tables *in)
 {
+	const struct luo_file_ser *files = NULL;
 	struct luo_session_ser *t;
-	struct luo_session *s;
-	unsigned long *bad = NULL;
+	unsigned long *bad;
+	u64 i, nr_files = 0;
 	int err, taken = 0;
-	u64 i;
 
-	if (!nr)
+	if (!in->nr_sessions)
 		return 0;
-	if (nr > (u64)table->total_pages * PAGE_SIZE / sizeof(*t))
+	if (in->nr_sessions > (u64)in->sessions.total_pages * PAGE_SIZE / sizeof(*t) ||
+	    in->nr_sessions > U32_MAX)
 		return -EINVAL;
-	t = kho_restore_vmalloc(table);
+	/* a bad file table refuses every session that has files */
+	if (in->nr_files &&
+	    in->nr_files <= (u64)in->files.total_pages * PAGE_SIZE / sizeof(*files)) {
+		files = kho_restore_vmalloc(&in->files);
+		nr_files = files ? in->nr_files : 0;
+	}
+	if (in->nr_files && !files)
+		pr_err("the file table is bad: only sessions without files are taken\n");
+
+	err = -EINVAL;
+	t = kho_restore_vmalloc(&in->sessions);
 	if (!t)
-		return -EINVAL;
+		goto out_files;
 	err = -ENOMEM;
-	bad = bitmap_zalloc(nr, GFP_KERNEL);
+	bad = kvcalloc(BITS_TO_LONGS(in->nr_sessions), sizeof(long), GFP_KERNEL);
 	if (!bad)
 		goto out;
-	err = luo_check_sessions(t, nr, (u64)table->total_pages * PAGE_SIZE,
-				 bad);
+	err = luo_check_sessions(t, in->nr_sessions,
+				 (u64)in->sessions.total_pages * PAGE_SIZE,
+				 nr_files, bad);
 	if (err)
 		goto out;
 
 	mutex_lock(&luo_session_lock);
-	for (i = 0; i < nr; i++) {
-		if (test_bit(i, bad)) {
-			if (luo_check_string(t[i].name, sizeof(t[i].name)) < 0)
-				pr_err("session %llu refused: bad name\n", i);
-			else
-				pr_err("session %s refused: repeated name or bad file table\n",
-				       t[i].name);
+	for (i = 0; i < in->nr_sessions; i++) {
+		if (!test_bit(i, bad)) {
+			taken += luo_session_take(&t[i], files + t[i].first_file);
 			continue;
 		}
-		s = luo_session_alloc(t[i].name, true);
-		if (!s) {
-			pr_err("session %s refused: out of memory\n", t[i].name);
-			continue;
-		}
-		err = luo_file_deserialize(&s->files, s->name, &t[i].files,
-					   t[i].nr_files);
-		if (err) {
-			pr_err("session %s refused: bad file table (%d)\n",
-			       s->name, err);
-			/* gives back, zeroed, what was claimed */
-			luo_file_finish(&s->files);
-			luo_session_free(s);
-			continue;
-		}
-		luo_session_add(s);
-		taken++;
+		if (luo_check_string(t[i].name, sizeof(t[i].name)) < 0)
+			pr_err("session %llu refused: bad name\n", i);
+		else
+			pr_err("session %*pE refused: repeated name, or files outside the file table or another session's\n",
+			       (int)strlen(t[i].name), t[i].name);
 	}
 	mutex_unlock(&luo_session_lock);
 	err = taken;
 out:
-	bitmap_free(bad);
+	kvfree(bad);
 	vfree(t);
+out_files:
+	vfree(files);
 	return err;
 }
