@@ -55,8 +55,8 @@ enum {
  * the next kernel if the session fd is still open at the kexec.  Closing
  * the fd before then un-preserves them.
  *
- * Return: 0; EINVAL for an empty or unterminated name, EEXIST if a session
- * of this name exists, ENOMEM.
+ * Return: 0; EINVAL for an empty or unterminated name, EEXIST if an
+ * outgoing session of this name exists, ENOMEM.
  */
 struct liveupdate_ioctl_create_session {
 	__u32		size;
@@ -94,11 +94,12 @@ struct liveupdate_ioctl_retrieve_session {
  * @token: input: the key that retrieves the file in the next kernel,
  *	unique within the session.
  *
- * Only on an outgoing session.
+ * Only on an outgoing session (EINVAL otherwise).
  *
  * Return: 0; EEXIST if @token is taken in this session, EBADF for a bad
  * @fd, ENOENT if no file handler can preserve this kind of file, EBUSY if
- * the file is preserved already (in any session), or the handler's errno.
+ * the file is preserved already (in any session, or retrieved from the
+ * previous kernel and not finished), ENOMEM, or the handler's errno.
  */
 struct liveupdate_session_preserve_fd {
 	__u32		size;
@@ -115,8 +116,8 @@ struct liveupdate_session_preserve_fd {
  * @fd: output: a new fd (close-on-exec) for the file.
  * @token: input: the token the file was preserved with.
  *
- * Only on an incoming session.  Retrieving a token again gives another fd
- * for the same open file.
+ * Only on an incoming session (EINVAL otherwise).  Retrieving a token
+ * again gives another fd for the same open file.
  *
  * Return: 0; ENOENT if the session holds no such token, or the errno with
  * which the file's state was refused (logged when the kernel booted).
@@ -135,8 +136,9 @@ struct liveupdate_session_retrieve_fd {
  * @size: sizeof(struct liveupdate_session_finish).
  * @reserved: zero.
  *
- * Only on an incoming session: ends the live update of its files.  The
- * memory of files that were not retrieved is zeroed and freed.
+ * Only on an incoming session (EINVAL otherwise): ends the live update of
+ * its files.  The memory of files that were not retrieved is zeroed and
+ * freed.
  *
  * Return: 0; EBUSY if a file's handler cannot finish yet (nothing done).
  */
