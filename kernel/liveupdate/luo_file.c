@@ -593,34 +593,6 @@ static void luo_file_finish_one(struct luo_file_set *fs, struct luo_file *lf)
 }
 
 /**
- * luo_file_finish() - end the live update of a session's files
- * @fs: the session's files.
- *
- * If every handler can finish, each file's finish op runs, last file
- * first; a file never retrieved gives its memory back, zeroed.  The set
- * is empty then.
- *
- * Context: Process context, the session locked.
- * Return: 0; -EBUSY, with nothing done, if a handler cannot finish yet.
- */
-int luo_file_finish(struct luo_file_set *fs)
-{
-	struct liveupdate_file_op_args args;
-	struct luo_file *lf, *tmp;
-
-	list_for_each_entry(lf, &fs->files, list) {
-		if (!lf->fh || !lf->fh->ops->can_finish)
-			continue;
-		luo_file_args(lf, &args);
-		if (!lf->fh->ops->can_finish(&args))
-			return -EBUSY;
-	}
-	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list)
-		luo_file_finish_one(fs, lf);
-	return 0;
-}
-
-/**
  * luo_file_abort() - finish every file of a session, ready or not
  * @fs: the session's files.
  *
@@ -635,6 +607,33 @@ void luo_file_abort(struct luo_file_set *fs)
 
 	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list)
 		luo_file_finish_one(fs, lf);
+}
+
+/**
+ * luo_file_finish() - end the live update of a session's files
+ * @fs: the session's files.
+ *
+ * If every handler can finish, each file's finish op runs, last file
+ * first; a file never retrieved gives its memory back, zeroed.  The set
+ * is empty then.
+ *
+ * Context: Process context, the session locked.
+ * Return: 0; -EBUSY, with nothing done, if a handler cannot finish yet.
+ */
+int luo_file_finish(struct luo_file_set *fs)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf;
+
+	list_for_each_entry(lf, &fs->files, list) {
+		if (!lf->fh || !lf->fh->ops->can_finish)
+			continue;
+		luo_file_args(lf, &args);
+		if (!lf->fh->ops->can_finish(&args))
+			return -EBUSY;
+	}
+	luo_file_abort(fs);
+	return 0;
 }
 
 /**

@@ -249,14 +249,7 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int fd;
 
-	luo_fd = luo_open();
-	if (luo_fd < 0) {
-		ksft_print_header();
-		if (luo_fd == -ENOENT)
-			ksft_exit_skip("no %s\n", LUO_DEVICE);
-		ksft_exit_fail_msg("open %s: %s\n", LUO_DEVICE,
-				   strerror(-luo_fd));
-	}
+	luo_fd = luo_open_or_exit();
 	fd = open(CORRUPT_PARAM, O_RDONLY);
 	if (fd < 0) {
 		ksft_print_header();

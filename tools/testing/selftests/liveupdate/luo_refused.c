@@ -330,14 +330,7 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
-	luo_fd = luo_open();
-	if (luo_fd < 0) {
-		ksft_print_header();
-		if (luo_fd == -ENOENT)
-			ksft_exit_skip("no %s\n", LUO_DEVICE);
-		ksft_exit_fail_msg("open %s: %s\n", LUO_DEVICE,
-				   strerror(-luo_fd));
-	}
+	luo_fd = luo_open_or_exit();
 	stage = 1;
 	s = luo_retrieve_session(luo_fd, STATE_SESSION);
 	if (s != -ENOENT) {

@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <linux/liveupdate.h>
 
+#include "../kselftest.h"
+
 #define LUO_DEVICE		"/dev/liveupdate"
 #define LUO_TEST_DEVICE		"/dev/liveupdate_test"
 #define LUO_PAGE		4096UL
@@ -34,6 +36,23 @@ static inline int luo_open(void)
 	int fd = open(LUO_DEVICE, O_RDWR);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * For a program's main(): /dev/liveupdate, or a KTAP skip without it (a
+ * kernel without LUO, or without liveupdate=on) and a failure otherwise.
+ */
+static inline int luo_open_or_exit(void)
+{
+	int fd = luo_open();
+
+	if (fd < 0) {
+		ksft_print_header();
+		if (fd == -ENOENT)
+			ksft_exit_skip("no %s\n", LUO_DEVICE);
+		ksft_exit_fail_msg("open %s: %s\n", LUO_DEVICE, strerror(-fd));
+	}
+	return fd;
 }
 
 static inline int luo_ioctl(int fd, unsigned long cmd, void *arg)

@@ -338,14 +338,7 @@ int main(int argc, char **argv)
 		}
 	}
 	optind = 1;
-	luo_fd = luo_open();
-	if (luo_fd < 0) {
-		ksft_print_header();
-		if (luo_fd == -ENOENT)
-			ksft_exit_skip("no %s\n", LUO_DEVICE);
-		ksft_exit_fail_msg("open %s: %s\n", LUO_DEVICE,
-				   strerror(-luo_fd));
-	}
+	luo_fd = luo_open_or_exit();
 	session = luo_retrieve_session(luo_fd, SESSION);
 	hargv[0] = argv[0];
 	return test_harness_run(1, hargv);
