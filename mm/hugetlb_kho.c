@@ -724,20 +724,23 @@ static int hugetlb_luo_walk_grow(struct hugetlb_luo_walk *w)
 }
 
 /*
- * Find every page of @file; hold those not in @have (sorted by index).
- * On failure nothing new stays held.
+ * Find every page of @file that starts inside it (fallocate() with
+ * FALLOC_FL_KEEP_SIZE leaves zeroed pages past the end, which are not
+ * preserved); hold those not in @have (sorted by index).  On failure
+ * nothing new stays held.
  */
 static int hugetlb_luo_walk(struct file *file, struct folio **have, u64 nr_have,
 			    struct hugetlb_luo_walk *w)
 {
+	pgoff_t end = DIV_ROUND_UP(i_size_read(file_inode(file)), PAGE_SIZE);
 	struct folio_batch fbatch;
 	pgoff_t index = 0;
 	u64 h = 0;
 	int err = 0;
 
 	folio_batch_init(&fbatch);
-	while (!err && filemap_get_folios(file->f_mapping, &index, ULONG_MAX,
-					  &fbatch)) {
+	while (!err && index < end &&
+	       filemap_get_folios(file->f_mapping, &index, end - 1, &fbatch)) {
 		unsigned int i;
 
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
