@@ -77,8 +77,6 @@
 #include "internal.h"
 
 #define HUGETLB_KHO_FDT_SIZE		PAGE_SIZE
-#define HUGETLB_KHO_PROP_NR		"nr-pages"
-#define HUGETLB_KHO_PROP_PAGES		"pages"
 
 /* The file as memfd_alloc_file() opens it. */
 #define HUGETLB_LUO_FILE_DEFAULT	(HUGETLB_LUO_FILE_READ | HUGETLB_LUO_FILE_WRITE)
@@ -1270,7 +1268,11 @@ static u64 hugetlb_luo_add_folios(struct hugetlb_luo_in *in, struct inode *inode
 	return n;
 }
 
-/* Reserve the regions of the file's map; the pages it holds are not. */
+/*
+ * Reserve the regions of the file's map; the pages it holds are not.  On
+ * failure the regions before the failing one stay: the map and the pool's
+ * reservations agree, whatever the file's life.
+ */
 static int hugetlb_luo_reserve(struct hugetlb_luo_in *in, struct inode *inode)
 {
 	u64 i, f = 0;
@@ -1314,8 +1316,12 @@ static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)
 	inode_lock(inode);
 	inode->i_mode = (inode->i_mode & ~HUGETLB_LUO_MODE_MASK) | in->ser.mode;
 	i_size_write(inode, in->ser.size);
+	/* the guest's memory matters more than the reservations of holes */
 	err = hugetlb_luo_reserve(in, inode);
-	n = err ? 0 : hugetlb_luo_add_folios(in, inode, &err);
+	if (err)
+		pr_warn("cannot reserve the holes of a retrieved hugetlb memfd (%d): faults into them may fail\n",
+			err);
+	n = hugetlb_luo_add_folios(in, inode, &err);
 	inode_unlock(inode);
 	if (err)
 		hugetlb_luo_zero_file(file);

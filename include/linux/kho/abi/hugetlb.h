@@ -12,18 +12,20 @@
  *
  *	/ {
  *		compatible = "hugetlb-lts-v1";
- *		pool = <u64: physical address of the pool table, or 0>,
- *		       <u64: number of entries>;
+ *		nr-pages = <u64: entries in the pool table>;
+ *		pages = [struct kho_vmalloc: the pool table];
  *	};
  *
- * The pool table lists every huge page that a preserved file holds, once,
- * in ascending order of pfn: one u64 per page, HUGETLB_KHO_POOL_PFN (the
- * page frame number of its first page) and HUGETLB_KHO_POOL_ORDER (its
- * order).  It lies in one physically contiguous preserved folio that holds
- * nothing else.  The next kernel reads it during early boot, before it
- * sizes its boot-time pool, so that preserved pages count as allocated, and
- * takes every listed page into its hugetlb pool before the end of boot:
- * none of them is ever freed to the page allocator.
+ * The pool table, a preserved vmalloc area (kho_preserve_vmalloc(),
+ * order-0 pages, no more than its entries need), lists every huge page
+ * that a preserved file holds, once, in ascending order of pfn: one u64
+ * per page, HUGETLB_KHO_POOL_PFN (the page frame number of its first page)
+ * and HUGETLB_KHO_POOL_ORDER (its order).  An empty table has the count 0
+ * and an all-zero struct kho_vmalloc.  The next kernel reads it during
+ * early boot, before it sizes its boot-time pool, so that preserved pages
+ * count as allocated, and takes every listed page into its hugetlb pool
+ * before the end of boot: none of them is ever freed to the page
+ * allocator.
  *
  * A file: the hugetlb memfd handler (mm/hugetlb_kho.c, compatible
  * HUGETLB_LUO_COMPATIBLE) keeps a hugetlbfs memfd's huge pages in place.
@@ -48,7 +50,8 @@
 
 #define HUGETLB_KHO_SUBTREE		"hugetlb"
 #define HUGETLB_KHO_COMPATIBLE		"hugetlb-lts-v1"
-#define HUGETLB_KHO_PROP_POOL		"pool"
+#define HUGETLB_KHO_PROP_NR		"nr-pages"
+#define HUGETLB_KHO_PROP_PAGES		"pages"
 
 /* A pool table entry: the page frame number and the order of a huge page. */
 #define HUGETLB_KHO_POOL_PFN		GENMASK_ULL(51, 0)
