@@ -7,8 +7,8 @@ zeroed."""
 
 import re
 
-from vmtest import (HUGETLB_BOOT_RE, HUGETLB_POOL, HUGETLB_TAKEN_RE,
-                    Scenario, check_run, run_msgs, selftest_tests)
+from vmtest import (HUGETLB_BOOT_RE, HUGETLB_POOL, Scenario, check_run,
+                    hugetlb_taken, run_msgs, selftest_tests)
 
 PRESERVED_RE = re.compile(r"luo_hugetlb: preserved (\d+)kB folios=(\d+) "
                           r"unretrieved=(\d+)")
@@ -56,20 +56,20 @@ def c_hugetlb(c, sc, outdir):
         c.ok(lines == [want], "generation 2: 'HugeTLB: %d of page size %s "
              "preserved across kexec, %d allocated' (%s)"
              % (want[0], SIZE[kb], want[1], lines))
-    taken = [HUGETLB_TAKEN_RE.search(m) for m in g2.msgs("hugetlb_kho: ")]
-    taken = [m for m in taken if m]
+    taken = hugetlb_taken(g2)
     if c.ok(len(taken) == 1, "generation 2: one 'preserved huge pages taken "
             "into the pool' line (%d)" % len(taken)):
-        n, a, b, hvo, us = map(int, taken[0].groups())
-        c.ok((n, a, b) == (kept[2048] + kept[1 << 20], kept[2048],
-                           kept[1 << 20]),
-             "generation 2: %d huge pages taken, %d of 2 MiB and %d of 1 GiB "
-             "(stage 1 preserved %d and %d)" % (n, a, b, kept[2048],
+        t = taken[0]
+        a, b = t["sizes"].get(SIZE[2048]), t["sizes"].get(SIZE[1 << 20])
+        c.ok((t["n"], a, b) == (kept[2048] + kept[1 << 20], kept[2048],
+                                kept[1 << 20]),
+             "generation 2: %d huge pages taken, %s of 2 MiB and %s of 1 GiB "
+             "(stage 1 preserved %d and %d)" % (t["n"], a, b, kept[2048],
                                                  kept[1 << 20]))
-        c.ok(hvo == n, "generation 2: every preserved huge page "
-             "vmemmap-optimized (%d of %d)" % (hvo, n))
+        c.ok(t["hvo"] == t["n"], "generation 2: every preserved huge page "
+             "vmemmap-optimized (%d of %d)" % (t["hvo"], t["n"]))
         c.note("gen 2: %d preserved huge pages taken into the pool in %d us"
-               % (n, us))
+               % (t["n"], t["us"]))
     for what in ("hugetlb_kho: refusing",):
         bad = g2.msgs(what)
         c.ok(not bad, "generation 2: no '%s' line%s"
