@@ -133,6 +133,7 @@ struct state {
 	uint32_t stage;
 	uint32_t root;			/* PFNs recorded */
 	uint32_t handler;		/* a hugetlb memfd was preserved */
+	uint32_t kept[NR_SESSIONS];	/* handed to a daemon */
 	uint32_t pad;
 	struct frec f[NR_FILES];
 	struct pool pool;		/* at the end of stage 1 */
@@ -503,6 +504,26 @@ static int record_pfns(int f, int fd)
 	return ret;
 }
 
+/* KHO's scratch areas, from debugfs, for a failure's log. */
+static void log_scratch(void)
+{
+	char buf[512], *line, *save = NULL;
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/kernel/debug/kho/out/scratch", O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		ksft_print_msg("luo_hugetlb: KHO scratch area %s\n", line);
+}
+
 /* Is there a pool for file @f of stage 1, with room for it? */
 static bool file_fits(int f, uint64_t *free_left)
 {
@@ -622,6 +643,14 @@ static void preserve_session(struct __test_metadata *_metadata, int session)
 		ret = luo_preserve_fd(s, fds[f], files[f].token);
 		if (ret == -ENOENT)
 			SKIP(return, "no hugetlb file handler (CONFIG_LIVEUPDATE_HUGETLB)");
+		if (ret) {
+			/* Where the folios are, and KHO's scratch areas. */
+			record_pfns(f, fds[f]);
+			ksft_print_msg("luo_hugetlb: %s: pfn of folio 0 %#llx, not preserved\n",
+				       files[f].what,
+				       (unsigned long long)r->pfn[0]);
+			log_scratch();
+		}
 		ASSERT_EQ(0, ret) TH_LOG("PRESERVE_FD %s: %s", files[f].what,
 					 strerror(-ret));
 		r->present = 1;
@@ -641,6 +670,7 @@ static void preserve_session(struct __test_metadata *_metadata, int session)
 		SKIP(return, "no hugetlb pool for the files of %s",
 		     session_names[session]);
 	ASSERT_LT(0, keep_in_daemon(_metadata, s));
+	out->kept[session] = 1;
 	for (f = 0; f < NR_FILES; f++)
 		if (fds[f] >= 0)
 			close(fds[f]);
@@ -693,8 +723,14 @@ FIXTURE(stage2) {
 
 FIXTURE_SETUP(stage2)
 {
+	int i;
+
 	if (!in.handler)
 		SKIP(return, "stage 1 preserved no hugetlb memfd (no handler?)");
+	for (i = 0; i < NR_SESSIONS; i++)
+		if (!in.kept[i])
+			SKIP(return, "stage 1 failed: %s not handed over",
+			     session_names[i]);
 }
 
 FIXTURE_TEARDOWN(stage2)
