@@ -902,6 +902,28 @@ free:
 	return err;
 }
 
+/*
+ * Add the pages a walk newly held to the pool table and write @out's
+ * arrays from all it found; on failure both are as before.
+ */
+static int hugetlb_luo_commit(struct hugetlb_luo_out *out, struct inode *inode,
+			      struct hugetlb_luo_walk *w)
+{
+	int err;
+
+	mutex_lock(&hugetlb_kho_out.lock);
+	err = hugetlb_kho_pool_add(w->fresh, w->nr_fresh);
+	if (!err) {
+		err = hugetlb_luo_publish(out, inode, w->all, w->nr);
+		if (err) {
+			hugetlb_kho_pool_drop(w->fresh, w->nr_fresh);
+			WARN_ON_ONCE(hugetlb_kho_publish());
+		}
+	}
+	mutex_unlock(&hugetlb_kho_out.lock);
+	return err;
+}
+
 static bool hugetlb_luo_can_preserve(struct liveupdate_file_handler *handler,
 				     struct file *file)
 {
@@ -959,16 +981,7 @@ static int hugetlb_luo_preserve(struct liveupdate_file_op_args *args)
 	err = hugetlb_luo_walk(file, NULL, 0, &w);
 	if (err)
 		goto unlock;
-	mutex_lock(&hugetlb_kho_out.lock);
-	err = hugetlb_kho_pool_add(w.fresh, w.nr_fresh);
-	if (!err) {
-		err = hugetlb_luo_publish(out, inode, w.all, w.nr);
-		if (err) {
-			hugetlb_kho_pool_drop(w.fresh, w.nr_fresh);
-			WARN_ON_ONCE(hugetlb_kho_publish());
-		}
-	}
-	mutex_unlock(&hugetlb_kho_out.lock);
+	err = hugetlb_luo_commit(out, inode, &w);
 	if (err)
 		goto unhold;
 	inode_unlock(inode);
@@ -1017,16 +1030,7 @@ static int hugetlb_luo_freeze(struct liveupdate_file_op_args *args)
 	err = hugetlb_luo_walk(file, out->folios, out->nr_folios, &w);
 	if (err)
 		goto fail;
-	mutex_lock(&hugetlb_kho_out.lock);
-	err = hugetlb_kho_pool_add(w.fresh, w.nr_fresh);
-	if (!err) {
-		err = hugetlb_luo_publish(out, inode, w.all, w.nr);
-		if (err) {
-			hugetlb_kho_pool_drop(w.fresh, w.nr_fresh);
-			WARN_ON_ONCE(hugetlb_kho_publish());
-		}
-	}
-	mutex_unlock(&hugetlb_kho_out.lock);
+	err = hugetlb_luo_commit(out, inode, &w);
 	if (err) {
 		while (w.nr_fresh)
 			hugetlb_luo_unhold(w.fresh[--w.nr_fresh]);
