@@ -56,6 +56,12 @@
 #define TICK_MS		50		/* the guest's PIT runs at 20 Hz */
 #define WAIT_MS		(300 * 1000)	/* nested TCG is slow */
 
+#define QMP_IGNORE_SHARED "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true}]}}"
+#define QMP_INFO_RAMBLOCK "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info ramblock\"}}"
+#define QMP_MIGRATE \
+	"{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:cat > " STATE_FILE "\"}}"
+#define QMP_MIGRATE_INCOMING "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:%d\"}}"
+
 static uint64_t ram_mb = 128;
 static uint64_t huge_kb;
 static long ticks_before = 20;
@@ -375,8 +381,7 @@ static long long rom_bytes(struct vm *vm)
 	char *s, name[128];
 	unsigned long long off, used;
 
-	if (!qmp(vm, "{\"execute\":\"human-monitor-command\","
-		 "\"arguments\":{\"command-line\":\"info ramblock\"}}"))
+	if (!qmp(vm, QMP_INFO_RAMBLOCK))
 		return -1;
 	for (s = strstr(vm->reply, "\\n"); s; s = strstr(s, "\\n")) {
 		s += 2;
@@ -494,7 +499,7 @@ static bool tool_found(const char *name)
 			break;
 	}
 	free(dirs);
-	return d != NULL;
+	return !!d;
 }
 
 /* kexec_file_load(2) of the kernel, initrd and command line of $LUO_*. */
@@ -594,21 +599,18 @@ TEST_F_TIMEOUT(qemu, save, 900)
 		uint64_t t = mono_ms();
 
 		ret = kexec_load();
-		ASSERT_EQ(0, ret) TH_LOG("kexec_file_load of $LUO_KERNEL, "
-					 "$LUO_INITRD, $LUO_CMDLINE: %s",
-					 strerror(-ret));
+		ASSERT_EQ(0, ret)
+			TH_LOG("kexec_file_load of $LUO_KERNEL, $LUO_INITRD, $LUO_CMDLINE: %s",
+			       strerror(-ret));
 		n->load_ms = mono_ms() - t;
 	}
 
 	/* The update: stop, device state out, RAM and state to luo-hold. */
 	n->tsc_stop = rdtsc();
 	ASSERT_TRUE(qmp(&self->vm, "{\"execute\":\"stop\"}"));
-	ASSERT_TRUE(qmp(&self->vm, "{\"execute\":\"migrate-set-capabilities\","
-			"\"arguments\":{\"capabilities\":[{\"capability\":"
-			"\"x-ignore-shared\",\"state\":true}]}}"))
+	ASSERT_TRUE(qmp(&self->vm, QMP_IGNORE_SHARED))
 		TH_LOG("%s", self->vm.reply);
-	ASSERT_TRUE(qmp(&self->vm, "{\"execute\":\"migrate\",\"arguments\":"
-			"{\"uri\":\"exec:cat > " STATE_FILE "\"}}"))
+	ASSERT_TRUE(qmp(&self->vm, QMP_MIGRATE))
 		TH_LOG("%s", self->vm.reply);
 	ASSERT_TRUE(qmp_wait_migration(&self->vm));
 	n->tsc_saved = rdtsc();
@@ -655,27 +657,26 @@ TEST_F_TIMEOUT(qemu, save, 900)
 		TH_LOG("QEMU: status %#x", status);
 	n->tsc_end = rdtsc();
 
-	ksft_print_msg("luo_qemu: guest %llu MiB (%s), ticks %ld..%ld, "
-		       "%llu pages mapped\n", (unsigned long long)ram_mb,
+	ksft_print_msg("luo_qemu: guest %llu MiB (%s), ticks %ld..%ld, %llu pages mapped\n",
+		       (unsigned long long)ram_mb,
 		       huge_kb ? "hugetlb 2 MiB" : "memfd",
 		       self->vm.first_tick, n->last_tick,
 		       (unsigned long long)present);
-	ksft_print_msg("luo_qemu: saved state=%llu bytes migratable=%llu "
-		       "roms=%llu transferred=%llu save_ms=%.1f "
-		       "preserve_ms=%.1f quit_ms=%.1f\n",
+	ksft_print_msg("luo_qemu: saved state=%llu migratable=%llu roms=%llu transferred=%llu\n",
 		       (unsigned long long)n->state_bytes,
 		       (unsigned long long)n->mig_ram_total,
 		       (unsigned long long)n->mig_rom_bytes,
-		       (unsigned long long)n->mig_transferred,
+		       (unsigned long long)n->mig_transferred);
+	ksft_print_msg("luo_qemu: stage1 save_ms=%.1f preserve_ms=%.1f quit_ms=%.1f\n",
 		       ms(n->tsc_stop, n->tsc_saved, self->khz),
 		       ms(n->tsc_saved, n->tsc_preserved, self->khz),
 		       ms(n->tsc_preserved, n->tsc_end, self->khz));
-	ksft_print_msg("luo_qemu: stage1 huge_kb=%llu tsc_last_tick=%llu "
-		       "tsc_stop=%llu tsc_end=%llu last_tick=%llu partial=%llu\n",
-		       (unsigned long long)huge_kb,
+	ksft_print_msg("luo_qemu: stage1 tsc_last_tick=%llu tsc_stop=%llu tsc_end=%llu\n",
 		       (unsigned long long)n->tsc_last_tick,
 		       (unsigned long long)n->tsc_stop,
-		       (unsigned long long)n->tsc_end,
+		       (unsigned long long)n->tsc_end);
+	ksft_print_msg("luo_qemu: stage1 huge_kb=%llu last_tick=%llu partial=%llu\n",
+		       (unsigned long long)huge_kb,
 		       (unsigned long long)n->last_tick,
 		       (unsigned long long)n->partial);
 
@@ -700,8 +701,8 @@ TEST_F_TIMEOUT(qemu, save, 900)
 	free(n);
 	if (!do_kexec)
 		return;
-	ksft_print_msg("luo_qemu: kexec now (kexec_file_load took %llu ms, "
-		       "before the stop)\n", (unsigned long long)nm->load_ms);
+	ksft_print_msg("luo_qemu: kexec now (kexec_file_load took %llu ms, before the stop)\n",
+		       (unsigned long long)nm->load_ms);
 	fflush(stdout);
 	/* The notes are preserved in place: this store reaches stage 2. */
 	nm->tsc_reboot = rdtsc();
@@ -715,7 +716,7 @@ TEST_F_TIMEOUT(qemu, resume, 900)
 {
 	uint64_t tsc_start = rdtsc(), tsc_exec, tsc_qmp, tsc_loaded, tsc_cont;
 	uint64_t i, same = 0, moved = 0, gone = 0, present = 0, *pfn;
-	char backend[160], incoming[32];
+	char backend[160];
 	struct vm *vm = &self->vm;
 	char *argv[48];
 	struct notes *n;
@@ -743,8 +744,8 @@ TEST_F_TIMEOUT(qemu, resume, 900)
 	close(notes_session);
 
 	snprintf(backend, sizeof(backend),
-		 "memory-backend-file,id=ram,size=%lluM,share=on,"
-		 "mem-path=/proc/self/fd/{ram}", (unsigned long long)ram_mb);
+		 "memory-backend-file,id=ram,size=%lluM,share=on,mem-path=/proc/self/fd/{ram}",
+		 (unsigned long long)ram_mb);
 	unlink(WORKDIR "/qmp2");
 	argv[argc++] = (char *)luo_hold;
 	argv[argc++] = "restore";
@@ -763,12 +764,8 @@ TEST_F_TIMEOUT(qemu, resume, 900)
 		TH_LOG("no QMP from luo-hold restore ... %s", qemu);
 	tsc_qmp = rdtsc();
 	ASSERT_LE(0, vm->state_fd) TH_LOG("luo-hold did not name the state fd");
-	ASSERT_TRUE(qmp(vm, "{\"execute\":\"migrate-set-capabilities\","
-			"\"arguments\":{\"capabilities\":[{\"capability\":"
-			"\"x-ignore-shared\",\"state\":true}]}}"));
-	snprintf(incoming, sizeof(incoming), "fd:%d", vm->state_fd);
-	ASSERT_TRUE(qmp(vm, "{\"execute\":\"migrate-incoming\",\"arguments\":"
-			"{\"uri\":\"%s\"}}", incoming))
+	ASSERT_TRUE(qmp(vm, QMP_IGNORE_SHARED));
+	ASSERT_TRUE(qmp(vm, QMP_MIGRATE_INCOMING, vm->state_fd))
 		TH_LOG("%s", vm->reply);
 	ASSERT_TRUE(qmp_wait_migration(vm));
 	tsc_loaded = rdtsc();
@@ -798,8 +795,8 @@ TEST_F_TIMEOUT(qemu, resume, 900)
 		else
 			moved++;
 	}
-	EXPECT_EQ(0ULL, (unsigned long long)moved) TH_LOG("%llu pages at other PFNs",
-				   (unsigned long long)moved);
+	EXPECT_EQ(0ULL, (unsigned long long)moved)
+		TH_LOG("%llu pages at other PFNs", (unsigned long long)moved);
 	EXPECT_LE(n->npages - 256, same)
 		TH_LOG("only %llu pages compared", (unsigned long long)same);
 	EXPECT_EQ(n->mig_ram_total, n->mig_rom_bytes)
@@ -808,34 +805,30 @@ TEST_F_TIMEOUT(qemu, resume, 900)
 	vm_reap(vm, WAIT_MS);
 
 	pause = ms(n->tsc_last_tick, vm->tsc_first_tick, self->khz);
-	ksft_print_msg("luo_qemu: resumed first_tick=%ld ticks=%ld boots=%ld "
-		       "bad=%ld pages_same=%llu moved=%llu unmapped=%llu "
-		       "mapped=%llu\n", vm->first_tick, vm->ticks, vm->boots,
-		       vm->bad_ticks, (unsigned long long)same,
-		       (unsigned long long)moved, (unsigned long long)gone,
-		       (unsigned long long)present);
-	ksft_print_msg("luo_qemu: stage2 tsc_start=%llu tsc_first_tick=%llu "
-		       "tsc_khz=%llu\n", (unsigned long long)tsc_start,
+	ksft_print_msg("luo_qemu: resumed first_tick=%ld ticks=%ld boots=%ld bad=%ld\n",
+		       vm->first_tick, vm->ticks, vm->boots, vm->bad_ticks);
+	ksft_print_msg("luo_qemu: resumed pages_same=%llu moved=%llu unmapped=%llu mapped=%llu\n",
+		       (unsigned long long)same, (unsigned long long)moved,
+		       (unsigned long long)gone, (unsigned long long)present);
+	ksft_print_msg("luo_qemu: stage2 tsc_start=%llu tsc_first_tick=%llu tsc_khz=%llu\n",
+		       (unsigned long long)tsc_start,
 		       (unsigned long long)vm->tsc_first_tick,
 		       (unsigned long long)self->khz);
 	if (n->tsc_reboot)
-		ksft_print_msg("luo_qemu: kexec tsc_reboot=%llu to_reboot_ms=%.1f "
-			       "reboot_to_stage2_ms=%.1f kexec_load_ms=%llu\n",
+		ksft_print_msg("luo_qemu: kexec tsc_reboot=%llu kexec_load_ms=%llu\n",
 			       (unsigned long long)n->tsc_reboot,
-			       ms(n->tsc_end, n->tsc_reboot, self->khz),
-			       ms(n->tsc_reboot, tsc_start, self->khz),
 			       (unsigned long long)n->load_ms);
-	ksft_print_msg("luo_qemu: figures pause_ms=%.1f save_ms=%.1f "
-		       "preserve_ms=%.1f quit_ms=%.1f kexec_ms=%.1f "
-		       "restore_ms=%.1f load_ms=%.1f resume_ms=%.1f "
-		       "state_bytes=%llu ram_copied=%llu ram_bytes=%llu\n",
+	ksft_print_msg("luo_qemu: figures pause_ms=%.1f save_ms=%.1f preserve_ms=%.1f\n",
 		       pause, ms(n->tsc_stop, n->tsc_saved, self->khz),
-		       ms(n->tsc_saved, n->tsc_preserved, self->khz),
+		       ms(n->tsc_saved, n->tsc_preserved, self->khz));
+	ksft_print_msg("luo_qemu: figures quit_ms=%.1f kexec_ms=%.1f restore_ms=%.1f\n",
 		       ms(n->tsc_preserved, n->tsc_end, self->khz),
 		       ms(n->tsc_end, tsc_start, self->khz),
-		       ms(tsc_exec, tsc_qmp, self->khz),
+		       ms(tsc_exec, tsc_qmp, self->khz));
+	ksft_print_msg("luo_qemu: figures load_ms=%.1f resume_ms=%.1f\n",
 		       ms(tsc_qmp, tsc_loaded, self->khz),
-		       ms(tsc_cont, vm->tsc_first_tick, self->khz),
+		       ms(tsc_cont, vm->tsc_first_tick, self->khz));
+	ksft_print_msg("luo_qemu: figures state_bytes=%llu ram_copied=%llu ram_bytes=%llu\n",
 		       (unsigned long long)n->state_bytes,
 		       (unsigned long long)(n->mig_ram_total -
 					    n->mig_rom_bytes),
@@ -878,8 +871,8 @@ int main(int argc, char **argv)
 			luo_hold = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-m MIB] [-H 2M] [-t TICKS] "
-				"[-k] [-q QEMU] [-g ROM] [-l LUO_HOLD]\n",
+			fprintf(stderr,
+				"usage: %s [-m MIB] [-H 2M] [-t TICKS] [-k] [-q QEMU] [-g ROM] [-l LUO_HOLD]\n",
 				argv[0]);
 			return 2;
 		}
