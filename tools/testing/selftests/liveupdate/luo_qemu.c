@@ -108,21 +108,6 @@ struct vm {
 	int state_fd;			/* from luo-hold restore's report */
 };
 
-static inline uint64_t rdtsc(void)
-{
-#ifdef __x86_64__
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-#else
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-#endif
-}
-
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
