@@ -10,10 +10,12 @@
  *
  * Stage 1 (no session "luo-qemu-notes" yet) boots the guest, lets it
  * tick, then does what a host's update script does: stop the guest,
- * migrate with the x-ignore-shared capability into a file (the device
- * state only: the shared RAM stays where it is), hand the RAM memfd and
- * the state to luo-hold (tools/liveupdate/), which preserves them in the
- * LUO session "luo-qemu" and holds it, and quit QEMU.  It records the
+ * migrate with the x-ignore-shared capability (the device state only: the
+ * shared RAM stays where it is) into a file with "exec:cat > FILE", or
+ * with -f straight into a memfd passed to QEMU by SCM_RIGHTS ("getfd",
+ * then "fd:state"); hand the RAM memfd and the state to luo-hold
+ * (tools/liveupdate/, which copies a file into a memfd), which preserves
+ * them in the LUO session "luo-qemu" and holds it; and quit QEMU.  It records the
  * PFNs of the guest RAM and its timestamps in a memfd of its own, kept in
  * the session "luo-qemu-notes" by a daemon.
  *
@@ -29,10 +31,10 @@
  * page tag, and that its RAM is at the same PFNs; then it reports the
  * guest-visible pause and its parts ("# luo_qemu: ..." lines).
  *
- *   luo_qemu [-m MIB] [-H 2M] [-t TICKS] [-k] [-q QEMU] [-g ROM]
+ *   luo_qemu [-m MIB] [-H 2M] [-t TICKS] [-k] [-f] [-q QEMU] [-g ROM]
  *	     [-l LUO_HOLD]
  *
- * QEMU needs /bin/sh for its exec: migration.  The test is skipped
+ * QEMU needs /bin/sh for its exec: migration (without -f).  The test is skipped
  * without QEMU or luo-hold.
  */
 #include <dirent.h>
@@ -60,6 +62,8 @@
 #define QMP_INFO_RAMBLOCK "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info ramblock\"}}"
 #define QMP_MIGRATE \
 	"{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:cat > " STATE_FILE "\"}}"
+#define QMP_MIGRATE_FD "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:state\"}}"
+#define QMP_GETFD "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"state\"}}"
 #define QMP_MIGRATE_INCOMING "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:%d\"}}"
 
 static uint64_t ram_mb = 128;
@@ -70,6 +74,7 @@ static const char *rom = "/lib/luo_guest.rom";
 static const char *luo_hold = "luo-hold";
 static int notes_session = -ENOENT;
 static bool do_kexec;
+static bool state_memfd;
 
 /* What stage 1 hands to stage 2, in the memfd of NOTES_SESSION. */
 struct notes {
@@ -255,11 +260,16 @@ static int vm_reap(struct vm *vm, int wait_ms)
 	return -1;
 }
 
-/* Send one QMP command; the reply ("return" or "error") in vm->reply. */
-static bool qmp(struct vm *vm, const char *fmt, ...)
+/*
+ * Send one QMP command, with @fd attached (SCM_RIGHTS, for "getfd") unless
+ * it is -1; the reply ("return" or "error") in vm->reply.
+ */
+static bool qmp_fd(struct vm *vm, int fd, const char *fmt, ...)
 {
+	char cmd[1024], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = cmd };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	uint64_t end = mono_ms() + WAIT_MS;
-	char cmd[1024];
 	size_t len = 0;
 	va_list ap;
 	int n;
@@ -267,8 +277,22 @@ static bool qmp(struct vm *vm, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
 	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(cmd) - 1)
+		return false;
 	cmd[n++] = '\n';
-	if (write(vm->qmp, cmd, n) != n)
+	iov.iov_len = n;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (sendmsg(vm->qmp, &msg, 0) != n)
 		return false;
 	while (mono_ms() < end) {
 		struct pollfd p = { .fd = vm->qmp, .events = POLLIN };
@@ -297,6 +321,8 @@ static bool qmp(struct vm *vm, const char *fmt, ...)
 	}
 	return false;
 }
+
+#define qmp(vm, ...) qmp_fd(vm, -1, __VA_ARGS__)
 
 static bool qmp_connect(struct vm *vm, const char *path)
 {
@@ -548,7 +574,7 @@ TEST_F_TIMEOUT(qemu, save, 900)
 	char *argv[40], *hold[12];
 	struct notes *n, *nm;
 	struct vm hv = { .tag = "luo-hold" };
-	int argc = 0, ramfd, status, dev, s, nfd, ret, keep[1];
+	int argc = 0, ramfd, status, dev, s, nfd, ret, keep[1], sfd = -1;
 	long long total, roms;
 	struct stat st;
 	pid_t pid;
@@ -595,8 +621,18 @@ TEST_F_TIMEOUT(qemu, save, 900)
 	ASSERT_TRUE(qmp(&self->vm, "{\"execute\":\"stop\"}"));
 	ASSERT_TRUE(qmp(&self->vm, QMP_IGNORE_SHARED))
 		TH_LOG("%s", self->vm.reply);
-	ASSERT_TRUE(qmp(&self->vm, QMP_MIGRATE))
-		TH_LOG("%s", self->vm.reply);
+	if (state_memfd) {
+		/* Straight into a memfd of ours: QEMU gets it by SCM_RIGHTS. */
+		sfd = luo_memfd("vm-state", 0);
+		ASSERT_LE(0, sfd);
+		ASSERT_TRUE(qmp_fd(&self->vm, sfd, QMP_GETFD))
+			TH_LOG("%s", self->vm.reply);
+		ASSERT_TRUE(qmp(&self->vm, QMP_MIGRATE_FD))
+			TH_LOG("%s", self->vm.reply);
+	} else {
+		ASSERT_TRUE(qmp(&self->vm, QMP_MIGRATE))
+			TH_LOG("%s", self->vm.reply);
+	}
 	ASSERT_TRUE(qmp_wait_migration(&self->vm));
 	n->tsc_saved = rdtsc();
 	total = reply_num(&self->vm, "total");
@@ -612,7 +648,13 @@ TEST_F_TIMEOUT(qemu, save, 900)
 	ASSERT_LE(0, roms);
 	n->mig_ram_total = total;
 	n->mig_rom_bytes = roms;
-	ASSERT_EQ(0, stat(STATE_FILE, &st));
+	if (state_memfd) {
+		/* QEMU wrote it through its own fd: read it from the start. */
+		ASSERT_EQ(0, lseek(sfd, 0, SEEK_SET));
+		ASSERT_EQ(0, fstat(sfd, &st));
+	} else {
+		ASSERT_EQ(0, stat(STATE_FILE, &st));
+	}
 	n->state_bytes = st.st_size;
 	ASSERT_EQ(0, guest_pfns(self->vm.pid, n->pfn, npages));
 	for (i = 0; i < npages; i++)
@@ -622,7 +664,10 @@ TEST_F_TIMEOUT(qemu, save, 900)
 	ASSERT_LE(0, ramfd) TH_LOG("no memfd:memory-backend-memfd in QEMU");
 	snprintf(hold_ram, sizeof(hold_ram), "ram=/proc/%d/fd/%d",
 		 self->vm.pid, ramfd);
-	snprintf(hold_state, sizeof(hold_state), "state=%s", STATE_FILE);
+	if (state_memfd)
+		snprintf(hold_state, sizeof(hold_state), "state=fd:%d", sfd);
+	else
+		snprintf(hold_state, sizeof(hold_state), "state=%s", STATE_FILE);
 	argc = 0;
 	hold[argc++] = (char *)luo_hold;
 	hold[argc++] = "preserve";
@@ -635,6 +680,8 @@ TEST_F_TIMEOUT(qemu, save, 900)
 	status = vm_reap(&hv, WAIT_MS);
 	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("luo-hold preserve: status %#x", status);
+	if (sfd >= 0)
+		close(sfd);
 	n->tsc_preserved = rdtsc();
 	ASSERT_TRUE(qmp(&self->vm, "{\"execute\":\"quit\"}"));
 	status = vm_reap(&self->vm, WAIT_MS);
@@ -828,7 +875,7 @@ int main(int argc, char **argv)
 	static char *hargv[4];
 	int opt, dev;
 
-	while ((opt = getopt(argc, argv, "m:H:t:kq:g:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:H:t:kfq:g:l:")) != -1) {
 		switch (opt) {
 		case 'm':
 			ram_mb = strtoull(optarg, NULL, 0);
@@ -846,6 +893,9 @@ int main(int argc, char **argv)
 		case 'k':
 			do_kexec = true;
 			break;
+		case 'f':
+			state_memfd = true;
+			break;
 		case 'q':
 			qemu = optarg;
 			break;
@@ -857,7 +907,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-m MIB] [-H 2M] [-t TICKS] [-k] [-q QEMU] [-g ROM] [-l LUO_HOLD]\n",
+				"usage: %s [-m MIB] [-H 2M] [-t TICKS] [-k] [-f] [-q QEMU] [-g ROM] [-l LUO_HOLD]\n",
 				argv[0]);
 			return 2;
 		}

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Scenario vmm-qemu-hugetlb: vmm-qemu with the guest RAM in 2 MiB huge
 pages (memory-backend-memfd,hugetlb=on,hugetlbsize=2M), as hypervisors
-back their guests; the next kernel's hugetlb pool counts the preserved
-pages, and the new QEMU maps them through memory-backend-file."""
+back their guests, and the device state migrated straight into a memfd
+that QEMU gets by SCM_RIGHTS (getfd, then migrate fd:state) instead of a
+file; the next kernel's hugetlb pool counts the preserved pages, and the
+new QEMU maps them through memory-backend-file."""
 
 from vmtest import HUGETLB_BOOT_RE, Scenario, check_qemu_vmm, qemu_vmm_rows
 
@@ -24,8 +26,9 @@ def c_qemu(c, sc, outdir):
 
 
 SCENARIO = Scenario("vmm-qemu-hugetlb", "vmm-qemu with the guest RAM in a "
-                    "hugetlb memfd of 2 MiB pages", gens=2, mem="2G",
+                    "hugetlb memfd of 2 MiB pages, the device state "
+                    "migrated into a memfd", gens=2, mem="2G",
                     timeout=900, initrd="initramfs-qemu.cpio", gen_params={},
                     common=["liveupdate=on", "hugepagesz=2M", "hugepages=64",
-                            "khotest.run=/bin/luo_qemu:-k:-H:2M:-q:" + QEMU],
+                            "khotest.run=/bin/luo_qemu:-k:-f:-H:2M:-q:" + QEMU],
                     check=c_qemu)
