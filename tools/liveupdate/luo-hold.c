@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/liveupdate.h>
 
@@ -90,6 +91,7 @@ static const char help[] =
 "          open).  In each ARG, {NAME} becomes the fd of NAME, and\n"
 "          LUO_HOLD_FDS is set to NAME=FD,...  A session is retrieved\n"
 "          once: if restore fails after that, the files are lost.\n"
+"/dev/liveupdate has one opener at a time: luo-hold waits up to 5 s for it.\n"
 "\n"
 "  -s SESSION  the session's name, 1 to 63 printable bytes, no '/'\n"
 "              (default luo-hold)\n"
@@ -268,11 +270,19 @@ static int options(int argc, char **argv, const char *optstr,
 	return optind;
 }
 
+/*
+ * The device has one opener at a time, each for an ioctl or two: wait up
+ * to 5 s for another luo-hold (another VM's update) to be done with it.
+ */
 static int open_device(void)
 {
-	int fd = open(LUO_DEVICE, O_RDWR | O_CLOEXEC);
+	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
 	const char *hint = NULL;
+	int fd, tries = 100;
 
+	do {
+		fd = open(LUO_DEVICE, O_RDWR | O_CLOEXEC);
+	} while (fd < 0 && errno == EBUSY && --tries && !nanosleep(&tick, NULL));
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT)
@@ -454,24 +464,34 @@ fail:
 
 /*
  * The holder keeps the session open until the kexec or a signal, and
- * nothing else.  It tells the parent through @ready that it is set up.
+ * nothing else.  It tells the parent through @ready that it is set up,
+ * and holds only once the parent has written a byte to @commit: a parent
+ * that fails, or is killed, before it has reported success leaves nothing
+ * held behind.
  */
-static void hold(int s, int ready)
+static void hold(int s, int ready, int commit)
 {
-	int fds[2] = { s, ready };
+	int fds[3] = { s, ready, commit };
 	sigset_t none;
+	ssize_t r;
 	int null;
+	char c;
 
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || setsid() < 0 || chdir("/") ||
 	    dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
-	    dup2(null, STDERR_FILENO) < 0 || place_fds(fds, 2) ||
+	    dup2(null, STDERR_FILENO) < 0 || place_fds(fds, 3) ||
 	    signal(SIGHUP, SIG_IGN) == SIG_ERR ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    signal(SIGTERM, SIG_DFL) == SIG_ERR ||
 	    signal(SIGINT, SIG_DFL) == SIG_ERR || sigemptyset(&none) ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) ||
 	    write(FIRST_FD + 1, "", 1) != 1 || close(FIRST_FD + 1))
+		_exit(ST_FAIL);
+	do {
+		r = read(FIRST_FD + 2, &c, 1);
+	} while (r < 0 && errno == EINTR);
+	if (r != 1 || close(FIRST_FD + 2))
 		_exit(ST_FAIL);
 	for (;;)
 		pause();
@@ -506,20 +526,21 @@ static int write_pidfile(const char *path, pid_t pid)
 static int start_holder(int s, const struct file *files, int n,
 			const char *pidfile)
 {
+	int i, p[2] = { -1, -1 }, q[2] = { -1, -1 };
 	pid_t pid = -1;
-	int i, p[2];
 	ssize_t r;
 	char c;
 
-	if (!pipe2(p, O_CLOEXEC))
+	if (!pipe2(p, O_CLOEXEC) && !pipe2(q, O_CLOEXEC))
 		pid = fork();
 	if (pid < 0) {
 		msg(NULL, "session %s: holder: %s", session, strerror(errno));
 		return -1;
 	}
 	if (!pid)
-		hold(s, p[1]);
+		hold(s, p[1], q[0]);
 	close(p[1]);
+	close(q[0]);
 	do {
 		r = read(p[0], &c, 1);
 	} while (r < 0 && errno == EINTR);
@@ -539,12 +560,19 @@ static int start_holder(int s, const struct file *files, int n,
 	if (!quiet)
 		printf("luo-hold: session %s held by process %d %s\n",
 		       session, pid, UNTIL_KEXEC);
-	if (!fflush(stdout))
+	if (fflush(stdout)) {
+		msg(NULL, "stdout: %s", strerror(errno));
+		goto unlink;
+	}
+	/* Reported: now the holder may hold. */
+	if (write(q[1], "", 1) == 1 && !close(q[1]))
 		return 0;
-	msg(NULL, "stdout: %s", strerror(errno));
+	msg(NULL, "session %s: the holder process failed", session);
+unlink:
 	if (pidfile)
 		unlink(pidfile);
 kill:
+	close(q[1]);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
