@@ -65,7 +65,16 @@ const struct kstate_field vfio_pci_kho_state_fields[] = {
 };
 EXPORT_SYMBOL_IF_KUNIT(vfio_pci_kho_state_fields);
 
-/* Fields the saved version lacks must not pass for valid ones. */
+/**
+ * vfio_pci_kho_state_pre_load() - clear a state before it is loaded
+ * @obj: the struct vfio_pci_kho_state to load into.
+ *
+ * Fields the saved version lacks must not pass for valid ones: everything
+ * is zeroed and the interrupt type is set to none that exists.
+ *
+ * Context: Any context.
+ * Return: 0.
+ */
 int vfio_pci_kho_state_pre_load(void *obj)
 {
 	struct vfio_pci_kho_state *st = obj;
@@ -76,10 +85,9 @@ int vfio_pci_kho_state_pre_load(void *obj)
 }
 EXPORT_SYMBOL_IF_KUNIT(vfio_pci_kho_state_pre_load);
 
-/**
- * vfio_pci_kho_state_desc - KSTATE description of struct vfio_pci_kho_state
- *
- * Instances are keyed by the device's PCI domain << 16 | PCI_DEVID().
+/*
+ * The KSTATE description of struct vfio_pci_kho_state.  Instances are
+ * keyed by the device's PCI domain << 16 | PCI_DEVID().
  */
 const struct kstate_description vfio_pci_kho_state_desc = {
 	.name = "vfio-pci,device",

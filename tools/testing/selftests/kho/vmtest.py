@@ -12,7 +12,9 @@ defines SCENARIO, a Scenario with its check function, and imports what
 it needs from this module.
 
 Usage, with [-k KSRC] [-o OUTDIR] [--no-build] [-v] in every mode:
-  [-s NAME]...  run the scenarios (default: all) and print KTAP on stdout
+  [-s NAME]... [-j N]
+                run the scenarios (default: all), N at a time (default: one
+                per CPU), and print KTAP on stdout
   --list        list the scenarios
   --demo        preserve 1 GiB, kexec, verify, print a short report
   --bench       the blackout and early-boot reserve benchmark table
@@ -23,6 +25,7 @@ Environment:
   RESULTS            if set, "qemu-kexec: P passed, F failed, S skipped"
                      is appended to this file
   QEMU               QEMU binary (default qemu-system-x86_64)
+  KHO_JOBS           scenarios run at the same time (default: CPUs)
   KHO_TIMEOUT_SCALE  multiply every timeout (default 1)
   KHO_CMDLINE        extra kernel parameters for every boot
   KHO_BENCH_REPEAT   runs per benchmark row (default 3)
@@ -37,6 +40,7 @@ optional) python3, plus those of build.sh.
 """
 
 import argparse
+import concurrent.futures
 import base64
 import importlib.util
 import os
@@ -682,6 +686,11 @@ def ktap_diag(text):
         print("# " + line)
 
 
+def run_one(args, sc):
+    run = run_qemu(args.out, sc, verbose=args.verbose)
+    return run, evaluate(sc, run, args.out)
+
+
 def cmd_test(args):
     all_sc = scenarios()
     if args.scenario:
@@ -699,6 +708,16 @@ def cmd_test(args):
         print("# kernel %s KHO" % ("with" if kho else "without"))
     passed = failed = skipped = 0
     t_all = time.monotonic()
+    # Each QEMU is one process that mostly waits on its vCPU threads: on
+    # a machine with more cores than one guest keeps busy, a second one
+    # at the same time finishes the list sooner.  Results are printed in
+    # list order.
+    jobs = 1 if args.verbose else max(1, args.jobs)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
+    runs = {}
+    for i, sc in enumerate(all_sc, 1):
+        if built and (kho or not sc.kho):
+            runs[i] = pool.submit(run_one, args, sc)
     for i, sc in enumerate(all_sc, 1):
         if not built:
             print("not ok %d %s # build failed" % (i, sc.name), flush=True)
@@ -710,8 +729,7 @@ def cmd_test(args):
             skipped += 1
             continue
         ktap_diag("%s: %s" % (sc.name, sc.desc))
-        run = run_qemu(args.out, sc, verbose=args.verbose)
-        c = evaluate(sc, run, args.out)
+        run, c = runs[i].result()
         for ok, text in c.items:
             if not ok or args.verbose:
                 ktap_diag("%s %s" % ("ok:  " if ok else "FAIL:", text))
@@ -727,6 +745,7 @@ def cmd_test(args):
             for line in run.console[-25:]:
                 ktap_diag("  " + line)
             print("not ok %d %s" % (i, sc.name), flush=True)
+    pool.shutdown()
     ktap_diag("total QEMU time %.0f s" % (time.monotonic() - t_all))
     line = append_results(passed, failed, skipped)
     print("# " + line)
@@ -931,6 +950,12 @@ def main():
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--bench", action="store_true")
+    ap.add_argument("-j", "--jobs", type=int,
+                    default=int(os.environ.get("KHO_JOBS", "0")) or
+                    len(os.sched_getaffinity(0)),
+                    help="scenarios run at the same time (default: the "
+                    "number of CPUs, or $KHO_JOBS); the benchmark and the "
+                    "demo always run one")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="console on stderr, every check in the KTAP")
     args = ap.parse_args()

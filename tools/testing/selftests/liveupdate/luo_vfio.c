@@ -611,7 +611,9 @@ TEST_F_TIMEOUT(vfio, resume, 300)
 	EXPECT_EQ(n->info.num_irqs, e->info.num_irqs);
 	EXPECT_EQ(n->bar0_size, e->bar0_size);
 	EXPECT_EQ(n->vcommand, vconfig_read(e, PCI_COMMAND, 2));
-	EXPECT_EQ(n->liveness, reg_read(e, EDU_LIVENESS, 4));
+	now.liveness = reg_read(e, EDU_LIVENESS, 4);
+	EXPECT_EQ(n->liveness, now.liveness);
+	ksft_print_msg("luo_vfio: liveness=0x%x\n", now.liveness);
 	witnesses(n->bdf, &now);
 	EXPECT_EQ(n->command, now.command) TH_LOG("the open changed COMMAND");
 	ksft_print_msg("luo_vfio: retrieve_tsc=%llu\n",
