@@ -60,12 +60,14 @@ def c_vfio(c, sc, outdir):
          "device's state (%s)" % (m.group(0) if m else "nothing"))
     if m:
         c.note("KSTATE stream of one device: %s bytes" % m.group(3))
+        c.figures["kstate_bytes"] = int(m.group(3))
     # Generation 1 kexecs itself and stamps its reboot() as init does.
     khz, init = g2.tsc_khz(), int(g2.boot.get("tsc_init", "0"))
     b2 = (init - int(r1["tsc_reboot"])) / khz if khz and init and \
         r1.get("tsc_reboot") else None
     b3 = g3.blackout_ms()[2] if g3 else None
     if b2 and b3:
+        c.figures.update(blackout_device_ms=b2, blackout_alone_ms=b3)
         c.note("blackout reboot() -> init: %.0f ms with the device, %.0f ms "
                "with the memfd alone (+%.0f ms)" % (b2, b3, b2 - b3))
 
