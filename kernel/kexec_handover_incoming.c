@@ -672,6 +672,37 @@ static struct kho_in_run *kho_in_find(unsigned long pfn)
 	return NULL;
 }
 
+/**
+ * kho_is_preserved() - whether the previous kernel preserved a range
+ * @phys: physical address of the range.
+ * @size: its length in bytes.
+ *
+ * For the checks of handed-over pointers into memory that another client
+ * restores, such as a device's DMA mappings of a preserved memfd: claimed
+ * or not, every page of the range must be preserved memory.
+ *
+ * Context: Any context; until the handover is finished.
+ * Return: true if every page of [@phys, @phys + @size) was preserved.
+ */
+bool kho_is_preserved(phys_addr_t phys, u64 size)
+{
+	unsigned long pfn = PHYS_PFN(phys), end;
+	struct kho_in_run *run;
+
+	if (!kho_in_fdt() || kho_in.finished || !size ||
+	    phys + size < phys)
+		return false;
+	end = PHYS_PFN(phys + size - 1) + 1;
+	while (pfn < end) {
+		run = kho_in_find(pfn);
+		if (!run)
+			return false;
+		pfn = run->pfn + (run->nr_units << run->order);
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(kho_is_preserved);
+
 /* The claim bit of the unit that starts at @pfn, or -1; its order in @order. */
 static long kho_in_bit(unsigned long pfn, unsigned int *order)
 {

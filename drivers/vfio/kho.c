@@ -17,16 +17,21 @@
  * (the VMM sets the group's container and IOMMU first).  Finish releases
  * what the driver held for a device nobody retrieved.
  *
- * The device's DMA must stay valid across the kexec, so only devices
- * whose bus addresses are physical addresses are kept for now: VFIO's
- * no-IOMMU mode, where the memory a device writes into is a preserved
- * memfd at the same pages.  A device behind an IOMMU (type1 container or
- * iommufd) is refused with -EOPNOTSUPP: its IOMMU's tables are not handed
- * over yet.
+ * The device's DMA must stay valid across the kexec.  The memory it
+ * writes into is a preserved memfd, at the same pages.  In VFIO's no-IOMMU
+ * mode its bus addresses are those physical addresses.  Behind an IOMMU,
+ * through a group and a type1 container, the IOMMU driver keeps the
+ * device's translation on and hands its tables over
+ * (iommu_kho_preserve_device()): the device translates through them until
+ * the next VMM attaches its own container, whose mappings it must have
+ * re-created before it starts the device's next DMA.  An IOMMU driver that
+ * cannot, and a device opened through its cdev (iommufd), are refused with
+ * -EOPNOTSUPP.
  */
 #define pr_fmt(fmt) "vfio-liveupdate: " fmt
 
 #include <linux/file.h>
+#include <linux/iommu.h>
 #include <linux/liveupdate.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -74,8 +79,8 @@ static int vfio_kho_preserve(struct liveupdate_file_op_args *args)
 	/* Paired with smp_store_release() of the group and cdev opens. */
 	if (!smp_load_acquire(&df->access_granted))
 		return -EINVAL;
-	/* Only bus address == physical address keeps DMA valid for now. */
-	if (!df->group || !vfio_device_is_noiommu(device))
+	/* iommufd's IOAS is not handed over */
+	if (!df->group)
 		return -EOPNOTSUPP;
 
 	mutex_lock(&vfio_kho_lock);
@@ -84,8 +89,17 @@ static int vfio_kho_preserve(struct liveupdate_file_op_args *args)
 		err = err == -EBUSY ? -EEXIST : err;
 		goto out;
 	}
+	if (!vfio_device_is_noiommu(device)) {
+		err = iommu_kho_preserve_device(device->dev);
+		if (err) {
+			xa_erase(&vfio_kho_out, key);
+			goto out;
+		}
+	}
 	err = device->ops->kho_preserve(device);
 	if (err) {
+		if (!vfio_device_is_noiommu(device))
+			iommu_kho_unpreserve_device(device->dev);
 		xa_erase(&vfio_kho_out, key);
 		goto out;
 	}
@@ -102,6 +116,8 @@ static void vfio_kho_unpreserve(struct liveupdate_file_op_args *args)
 
 	mutex_lock(&vfio_kho_lock);
 	device->ops->kho_unpreserve(device);
+	if (!vfio_device_is_noiommu(device))
+		iommu_kho_unpreserve_device(device->dev);
 	xa_erase(&vfio_kho_out, args->serialized_data);
 	mutex_unlock(&vfio_kho_lock);
 }
@@ -109,8 +125,19 @@ static void vfio_kho_unpreserve(struct liveupdate_file_op_args *args)
 static int vfio_kho_freeze(struct liveupdate_file_op_args *args)
 {
 	struct vfio_device *device = args->private_data;
+	int err = device->ops->kho_freeze(device);
 
-	return device->ops->kho_freeze(device);
+	if (err || vfio_device_is_noiommu(device))
+		return err;
+	return iommu_kho_freeze_device(device->dev);
+}
+
+static void vfio_kho_unfreeze(struct liveupdate_file_op_args *args)
+{
+	struct vfio_device *device = args->private_data;
+
+	if (!vfio_device_is_noiommu(device))
+		iommu_kho_unfreeze_device(device->dev);
 }
 
 /* Next kernel: the key is all there is; the driver checks the rest. */
@@ -189,6 +216,7 @@ static const struct liveupdate_file_ops vfio_kho_file_ops = {
 	.preserve = vfio_kho_preserve,
 	.unpreserve = vfio_kho_unpreserve,
 	.freeze = vfio_kho_freeze,
+	.unfreeze = vfio_kho_unfreeze,
 	.claim = vfio_kho_claim,
 	.retrieve = vfio_kho_retrieve,
 	.finish = vfio_kho_finish,

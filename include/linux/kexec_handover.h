@@ -56,6 +56,7 @@ int kho_remove_subtree(void *fdt);
 int kho_retrieve_subtree(const char *name, phys_addr_t *phys);
 
 bool kho_scratch_overlap(phys_addr_t phys, size_t size);
+bool kho_is_preserved(phys_addr_t phys, u64 size);
 void kho_get_stats(struct kho_stats *stats);
 int kho_finish(void);
 void kho_release_wait(void);
@@ -118,6 +119,11 @@ static inline int kho_remove_subtree(void *fdt) { return -EOPNOTSUPP; }
 static inline int kho_retrieve_subtree(const char *name, phys_addr_t *phys)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline bool kho_is_preserved(phys_addr_t phys, u64 size)
+{
+	return false;
 }
 
 static inline bool kho_scratch_overlap(phys_addr_t phys, size_t size)

@@ -11,9 +11,14 @@
  * through sysfs: the command register (bus mastering), BAR0 and the MSI
  * capability (enable, address, data).
  *
- * The host has no IOMMU: the device is used in VFIO's no-IOMMU mode
- * (group /dev/vfio/noiommu-N, container VFIO_NOIOMMU_IOMMU), so its DMA
- * addresses are physical addresses, those of a preserved memfd's pages.
+ * On a host without an IOMMU the device is used in VFIO's no-IOMMU mode
+ * (group /dev/vfio/noiommu-N, container VFIO_NOIOMMU_IOMMU): its DMA
+ * addresses are the physical addresses of a preserved memfd's pages.
+ * Behind an IOMMU (group /dev/vfio/N, a type1 container) the memfd is
+ * mapped at IOVA_BASE, which is not where its pages are: a DMA that lands
+ * proves the translation was kept.  After the kexec the VMM maps the
+ * retrieved memfd at the same IOVA in its new container before it
+ * retrieves the device.
  *
  * Stage 1 (no session "luo-vfio"): binds vfio-pci to the edu on bus 0,
  * opens it, turns on bus mastering and MSI, copies a pattern into the
@@ -79,6 +84,7 @@
 #ifndef VFIO_NOIOMMU_IOMMU
 #define VFIO_NOIOMMU_IOMMU	8
 #endif
+#define IOVA_BASE	0x1000000ULL	/* below edu's 28-bit DMA mask */
 
 /* What stage 1 saw, for stage 2 to compare. */
 struct notes {
@@ -98,6 +104,7 @@ struct notes {
 struct edu {
 	char bdf[16];
 	int container, group, dev;
+	bool iommu;			/* a type1 container, not no-IOMMU */
 	uint64_t bar0, config;		/* region offsets in the device fd */
 	uint64_t bar0_size;
 	struct vfio_device_info info;
@@ -265,6 +272,9 @@ static int edu_open_group(struct edu *e, const char *bdf)
 	if (g < 0)
 		return g;
 	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%d", g);
+	e->iommu = access(path, F_OK) != 0;
+	if (e->iommu)
+		snprintf(path, sizeof(path), "/dev/vfio/%d", g);
 	e->group = open(path, O_RDWR);
 	if (e->group < 0)
 		return -errno;
@@ -275,9 +285,32 @@ static int edu_open_group(struct edu *e, const char *bdf)
 	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
 		return -EINVAL;
 	if (ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container) ||
-	    ioctl(e->container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU))
+	    ioctl(e->container, VFIO_SET_IOMMU, e->iommu ? VFIO_TYPE1v2_IOMMU :
+		  VFIO_NOIOMMU_IOMMU))
 		return -errno;
 	return 0;
+}
+
+/* Behind an IOMMU: the memfd's pages at IOVA_BASE. */
+static int edu_map(struct edu *e, void *buf, size_t len)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf,
+		.iova = IOVA_BASE,
+		.size = len,
+	};
+
+	if (!e->iommu)
+		return 0;
+	return ioctl(e->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/* The device's address of page @i of the memfd. */
+static uint64_t dma_addr(struct edu *e, const uint64_t *pfn, int i)
+{
+	return e->iommu ? IOVA_BASE + (uint64_t)i * LUO_PAGE : pfn[i] << 12;
 }
 
 static int edu_get_fd(struct edu *e)
@@ -466,12 +499,15 @@ TEST_F_TIMEOUT(vfio, keep, 300)
 	ASSERT_LE(0, self->mem);
 	ASSERT_EQ(0, ftruncate(self->mem, MEM_PAGES * LUO_PAGE));
 	ASSERT_EQ(0, map_mem(self->mem, &self->buf, pfn));
+	ASSERT_EQ(0, edu_map(&self->e, self->buf, MEM_PAGES * LUO_PAGE));
+	ksft_print_msg("luo_vfio: iommu=%s\n", self->e.iommu ? "type1" : "none");
 	luo_pattern(pattern, 0x1234, 0, LUO_PAGE);
 	memcpy(self->buf, pattern, LUO_PAGE);
 	memset(self->buf + LUO_PAGE, 0, 3 * LUO_PAGE);
 
 	/* The pattern into the device's buffer, by DMA from memory. */
-	ASSERT_EQ(0, dma_start(&self->e, pfn[0] << 12, EDU_BUF, EDU_DMA_RUN));
+	ASSERT_EQ(0, dma_start(&self->e, dma_addr(&self->e, pfn, 0), EDU_BUF,
+			       EDU_DMA_RUN));
 	ASSERT_EQ(0, dma_wait(&self->e));
 	ASSERT_EQ(0, reg_write(&self->e, EDU_LIVENESS, 0x5a5a0f0f, 4));
 
@@ -530,7 +566,7 @@ TEST_F_TIMEOUT(vfio, keep, 300)
 	for (i = 0; i < LUO_PAGE; i++)
 		ASSERT_EQ(0, self->buf[LUO_PAGE + i]);
 	n->tsc_dma = rdtsc();
-	ASSERT_EQ(0, dma_start(&self->e, EDU_BUF, pfn[1] << 12,
+	ASSERT_EQ(0, dma_start(&self->e, EDU_BUF, dma_addr(&self->e, pfn, 1),
 			       EDU_DMA_RUN | EDU_DMA_TO_RAM));
 	sync();
 	ksft_print_msg("luo_vfio: kexec with the DMA in flight tsc_dma=%llu tsc_reboot=%llu\n",
@@ -598,6 +634,7 @@ TEST_F_TIMEOUT(vfio, resume, 300)
 
 	/* Held for its session: the group path cannot open it. */
 	ASSERT_EQ(0, edu_open_group(e, n->bdf));
+	ASSERT_EQ(0, edu_map(e, self->buf, MEM_PAGES * LUO_PAGE));
 	ASSERT_EQ(-EBUSY, edu_get_fd(e));
 
 	t0 = rdtsc();
@@ -623,7 +660,7 @@ TEST_F_TIMEOUT(vfio, resume, 300)
 	efd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, msi_enable(e, efd));
-	ASSERT_EQ(0, dma_start(e, EDU_BUF, pfn[2] << 12, EDU_DMA_RUN |
+	ASSERT_EQ(0, dma_start(e, EDU_BUF, dma_addr(e, pfn, 2), EDU_DMA_RUN |
 			       EDU_DMA_TO_RAM | EDU_DMA_IRQ));
 	pfd = (struct pollfd){ .fd = efd, .events = POLLIN };
 	ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("no MSI from the DMA");
