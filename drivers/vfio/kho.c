@@ -8,25 +8,30 @@
  * state it keeps in software at the kexec and hands it over through
  * KSTATE, keyed by the device's PCI domain and devid, and the PCI core
  * keeps bus mastering on across the shutdown (drivers/pci/liveupdate.c).
- * The file's serialized data is only that key: nothing here is trusted
- * beyond it, and the driver checks its state against the device it finds.
+ * The file's serialized data is only that key and how the file was opened
+ * (group or cdev): nothing here is trusted beyond it, and the driver checks
+ * its state against the device it finds.
  *
  * In the next kernel the device is "held" from boot: its driver binds to
- * it but nobody may open it through its group until the VMM retrieves the
- * file from its session, which opens the device through the group path
- * (the VMM sets the group's container and IOMMU first).  Finish releases
- * what the driver held for a device nobody retrieved.
+ * it but nobody may open it through its group or its cdev until the VMM
+ * retrieves the file from its session.  A group file is opened through
+ * the group path (the VMM sets the group's container and IOMMU first); a
+ * cdev file comes back as open(2) of the cdev gives it, for the VMM to
+ * bind to its new iommufd and attach to an IOAS that maps guest memory
+ * at the same IOVAs.  Finish releases what the driver held for a device
+ * nobody retrieved.
  *
  * The device's DMA must stay valid across the kexec.  The memory it
  * writes into is a preserved memfd, at the same pages.  In VFIO's no-IOMMU
  * mode its bus addresses are those physical addresses.  Behind an IOMMU,
- * through a group and a type1 container, the IOMMU driver keeps the
+ * through a type1 container or an iommufd, the IOMMU driver keeps the
  * device's translation on and hands its tables over
  * (iommu_kho_preserve_device()): the device translates through them until
- * the next VMM attaches its own container, whose mappings it must have
- * re-created before it starts the device's next DMA.  An IOMMU driver that
- * cannot, and a device opened through its cdev (iommufd), are refused with
- * -EOPNOTSUPP.
+ * the next VMM attaches a domain of its own.  An iommufd IOAS fills its
+ * domain before attaching it; a type1 container is attached first and
+ * mapped after, so the VMM re-creates its mappings before it restarts the
+ * device's work.  A device whose IOMMU driver cannot keep it is refused
+ * with -EOPNOTSUPP.
  */
 #define pr_fmt(fmt) "vfio-liveupdate: " fmt
 
@@ -44,10 +49,13 @@
 
 /* Keys are the PCI domain << 16 | PCI_DEVID(); domains have 32 bits. */
 #define VFIO_KHO_KEY_MAX	GENMASK_ULL(47, 0)
+/* In the file's data: the device was opened through its cdev. */
+#define VFIO_KHO_DATA_CDEV	BIT_ULL(63)
 
 /* A device the previous kernel kept, until its file is finished. */
 struct vfio_kho_in {
 	struct vfio_device *device;	/* bound to a vfio driver, or NULL */
+	bool cdev;			/* opened through its cdev */
 	bool retrieved;
 };
 
@@ -79,8 +87,8 @@ static int vfio_kho_preserve(struct liveupdate_file_op_args *args)
 	/* Paired with smp_store_release() of the group and cdev opens. */
 	if (!smp_load_acquire(&df->access_granted))
 		return -EINVAL;
-	/* iommufd's IOAS is not handed over */
-	if (!df->group)
+	/* a cdev file is bound to an iommufd: behind an IOMMU */
+	if (!df->group && vfio_device_is_noiommu(device))
 		return -EOPNOTSUPP;
 
 	mutex_lock(&vfio_kho_lock);
@@ -103,7 +111,7 @@ static int vfio_kho_preserve(struct liveupdate_file_op_args *args)
 		xa_erase(&vfio_kho_out, key);
 		goto out;
 	}
-	args->serialized_data = key;
+	args->serialized_data = key | (df->group ? 0 : VFIO_KHO_DATA_CDEV);
 	args->private_data = device;
 out:
 	mutex_unlock(&vfio_kho_lock);
@@ -118,7 +126,7 @@ static void vfio_kho_unpreserve(struct liveupdate_file_op_args *args)
 	device->ops->kho_unpreserve(device);
 	if (!vfio_device_is_noiommu(device))
 		iommu_kho_unpreserve_device(device->dev);
-	xa_erase(&vfio_kho_out, args->serialized_data);
+	xa_erase(&vfio_kho_out, args->serialized_data & VFIO_KHO_KEY_MAX);
 	mutex_unlock(&vfio_kho_lock);
 }
 
@@ -143,10 +151,11 @@ static void vfio_kho_unfreeze(struct liveupdate_file_op_args *args)
 /* Next kernel: the key is all there is; the driver checks the rest. */
 static int vfio_kho_claim(struct liveupdate_file_op_args *args)
 {
+	u64 key = args->serialized_data & ~VFIO_KHO_DATA_CDEV;
 	struct vfio_kho_in *in;
 	int err;
 
-	if (args->serialized_data > VFIO_KHO_KEY_MAX) {
+	if (key > VFIO_KHO_KEY_MAX) {
 		pr_err("file refused: bad device key %#llx\n",
 		       args->serialized_data);
 		return -EINVAL;
@@ -154,14 +163,15 @@ static int vfio_kho_claim(struct liveupdate_file_op_args *args)
 	in = kzalloc(sizeof(*in), GFP_KERNEL);
 	if (!in)
 		return -ENOMEM;
+	in->cdev = args->serialized_data & VFIO_KHO_DATA_CDEV;
 	mutex_lock(&vfio_kho_lock);
-	err = xa_insert(&vfio_kho_in, args->serialized_data, in, GFP_KERNEL);
+	err = xa_insert(&vfio_kho_in, key, in, GFP_KERNEL);
 	mutex_unlock(&vfio_kho_lock);
 	if (err) {
 		kfree(in);
 		if (err == -EBUSY)
 			pr_err("file refused: device %#llx handed over twice\n",
-			       args->serialized_data);
+			       key);
 		return err == -EBUSY ? -EINVAL : err;
 	}
 	return 0;
@@ -175,15 +185,19 @@ static int vfio_kho_retrieve(struct liveupdate_file_op_args *args)
 	int err = 0;
 
 	mutex_lock(&vfio_kho_lock);
-	in = xa_load(&vfio_kho_in, args->serialized_data);
+	in = xa_load(&vfio_kho_in, args->serialized_data & VFIO_KHO_KEY_MAX);
 	device = in ? in->device : NULL;
-	if (!device || !vfio_device_try_get_registration(device))
+	if (!device || !vfio_device_try_get_registration(device)) {
 		err = -ENODEV;
-	else if (in->retrieved)
-		err = -EALREADY;
-	if (err)
 		goto out;
-	file = vfio_device_open_file(device);
+	}
+	if (in->retrieved || (in->cdev && vfio_device_is_noiommu(device))) {
+		vfio_device_put_registration(device);
+		err = in->retrieved ? -EALREADY : -EINVAL;
+		goto out;
+	}
+	file = in->cdev ? vfio_device_cdev_open_file(device) :
+			  vfio_device_open_file(device);
 	if (IS_ERR(file)) {
 		vfio_device_put_registration(device);
 		err = PTR_ERR(file);
@@ -202,7 +216,7 @@ static void vfio_kho_finish(struct liveupdate_file_op_args *args)
 	struct vfio_kho_in *in;
 
 	mutex_lock(&vfio_kho_lock);
-	in = xa_erase(&vfio_kho_in, args->serialized_data);
+	in = xa_erase(&vfio_kho_in, args->serialized_data & VFIO_KHO_KEY_MAX);
 	if (in && in->device) {
 		in->device->kho_held = false;
 		in->device->ops->kho_finish(in->device);

@@ -18,7 +18,10 @@
  * mapped at IOVA_BASE, which is not where its pages are: a DMA that lands
  * proves the translation was kept.  After the kexec the VMM maps the
  * retrieved memfd at the same IOVA in its new container before it
- * retrieves the device.
+ * retrieves the device.  With "khotest.vfio=iommufd" on the kernel command
+ * line the device is opened through its cdev (/dev/vfio/devices/vfioN)
+ * and attached to an iommufd IOAS instead; the retrieved cdev file is
+ * bound to a new iommufd whose IOAS maps the memfd at the same IOVA.
  *
  * Stage 1 (no session "luo-vfio"): binds vfio-pci to the edu on bus 0,
  * opens it, turns on bus mastering and MSI, copies a pattern into the
@@ -46,6 +49,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/reboot.h>
+#include <linux/iommufd.h>
 #include <linux/pci_regs.h>
 #include <linux/reboot.h>
 #include <linux/vfio.h>
@@ -105,6 +109,9 @@ struct edu {
 	char bdf[16];
 	int container, group, dev;
 	bool iommu;			/* a type1 container, not no-IOMMU */
+	bool cdev;			/* its cdev and an iommufd IOAS */
+	int iommufd;
+	uint32_t ioas;
 	uint64_t bar0, config;		/* region offsets in the device fd */
 	uint64_t bar0_size;
 	struct vfio_device_info info;
@@ -291,9 +298,113 @@ static int edu_open_group(struct edu *e, const char *bdf)
 	return 0;
 }
 
+static int edu_get_fd(struct edu *e)
+{
+	int fd = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static bool want_iommufd(void)
+{
+	char buf[4096] = "";
+	int fd = open("/proc/cmdline", O_RDONLY);
+
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) < 0)
+			buf[0] = '\0';
+		close(fd);
+	}
+	return strstr(buf, "khotest.vfio=iommufd");
+}
+
+/* The cdev of @bdf, opened, or -errno. */
+static int edu_open_cdev(struct edu *e, const char *bdf)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int fd = -ENOENT;
+
+	snprintf(e->bdf, sizeof(e->bdf), "%s", bdf);
+	e->iommu = e->cdev = true;
+	e->group = e->container = e->iommufd = -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "vfio", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->d_name);
+		fd = open(path, O_RDWR);
+		fd = fd < 0 ? -errno : fd;
+		break;
+	}
+	closedir(dir);
+	return fd;
+}
+
+static int edu_map(struct edu *e, void *buf, size_t len);
+
+/*
+ * A new iommufd and IOAS, mapping @buf if it is not NULL; binds the cdev
+ * file e->dev and attaches it.
+ */
+static int edu_attach_ioas(struct edu *e, void *buf, size_t len)
+{
+	int ret;
+
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+
+	e->iommufd = open("/dev/iommu", O_RDWR);
+	if (e->iommufd < 0)
+		return -errno;
+	if (ioctl(e->iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		return -errno;
+	e->ioas = alloc.out_ioas_id;
+	ret = buf ? edu_map(e, buf, len) : 0;
+	if (ret)
+		return ret;
+	bind.iommufd = e->iommufd;
+	at.pt_id = e->ioas;
+	if (ioctl(e->dev, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
+	    ioctl(e->dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		return -errno;
+	return 0;
+}
+
+/* The device, opened the way the test runs: group, or cdev and IOAS. */
+static int edu_open(struct edu *e, const char *bdf)
+{
+	int ret;
+
+	if (!want_iommufd()) {
+		ret = edu_open_group(e, bdf);
+		if (ret)
+			return ret;
+		e->dev = edu_get_fd(e);
+		return e->dev < 0 ? e->dev : 0;
+	}
+	e->dev = edu_open_cdev(e, bdf);
+	if (e->dev < 0)
+		return e->dev;
+	return edu_attach_ioas(e, NULL, 0);
+}
+
 /* Behind an IOMMU: the memfd's pages at IOVA_BASE. */
 static int edu_map(struct edu *e, void *buf, size_t len)
 {
+	struct iommu_ioas_map imap = {
+		.size = sizeof(imap),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.user_va = (uintptr_t)buf,
+		.length = len,
+		.iova = IOVA_BASE,
+	};
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -304,6 +415,10 @@ static int edu_map(struct edu *e, void *buf, size_t len)
 
 	if (!e->iommu)
 		return 0;
+	if (e->cdev) {
+		imap.ioas_id = e->ioas;
+		return ioctl(e->iommufd, IOMMU_IOAS_MAP, &imap) ? -errno : 0;
+	}
 	return ioctl(e->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
 }
 
@@ -311,13 +426,6 @@ static int edu_map(struct edu *e, void *buf, size_t len)
 static uint64_t dma_addr(struct edu *e, const uint64_t *pfn, int i)
 {
 	return e->iommu ? IOVA_BASE + (uint64_t)i * LUO_PAGE : pfn[i] << 12;
-}
-
-static int edu_get_fd(struct edu *e)
-{
-	int fd = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
-
-	return fd < 0 ? -errno : fd;
 }
 
 static int edu_info(struct edu *e)
@@ -480,10 +588,8 @@ TEST_F_TIMEOUT(vfio, keep, 300)
 	ASSERT_EQ(0, kexec_load()) TH_LOG("kexec_file_load of $LUO_*");
 	ASSERT_EQ(0, bind_vfio(bdfs[0])) TH_LOG("bind %s to vfio-pci",
 						bdfs[0]);
-	ASSERT_EQ(0, edu_open_group(&self->e, bdfs[0]));
-	self->e.dev = edu_get_fd(&self->e);
-	ASSERT_LE(0, self->e.dev) TH_LOG("VFIO_GROUP_GET_DEVICE_FD: %s",
-					 strerror(-self->e.dev));
+	ret = edu_open(&self->e, bdfs[0]);
+	ASSERT_EQ(0, ret) TH_LOG("open the device: %s", strerror(-ret));
 	ASSERT_EQ(0, edu_info(&self->e));
 
 	/* Memory enable and bus mastering, then MSI through an eventfd. */
@@ -500,7 +606,8 @@ TEST_F_TIMEOUT(vfio, keep, 300)
 	ASSERT_EQ(0, ftruncate(self->mem, MEM_PAGES * LUO_PAGE));
 	ASSERT_EQ(0, map_mem(self->mem, &self->buf, pfn));
 	ASSERT_EQ(0, edu_map(&self->e, self->buf, MEM_PAGES * LUO_PAGE));
-	ksft_print_msg("luo_vfio: iommu=%s\n", self->e.iommu ? "type1" : "none");
+	ksft_print_msg("luo_vfio: iommu=%s\n", self->e.cdev ? "iommufd" :
+		       self->e.iommu ? "type1" : "none");
 	luo_pattern(pattern, 0x1234, 0, LUO_PAGE);
 	memcpy(self->buf, pattern, LUO_PAGE);
 	memset(self->buf + LUO_PAGE, 0, 3 * LUO_PAGE);
@@ -540,17 +647,19 @@ TEST_F_TIMEOUT(vfio, keep, 300)
 
 		ASSERT_EQ(0, bind_vfio(bdfs[1]));
 		ASSERT_EQ(0, bind_vfio(bdfs[2]));
-		ASSERT_EQ(0, edu_open_group(&other, bdfs[1]));
-		other.dev = edu_get_fd(&other);
-		ASSERT_LE(0, other.dev);
+		ASSERT_EQ(0, edu_open(&other, bdfs[1]));
 		s2 = luo_create_session(self->luo, "luo-vfio-refused");
 		ASSERT_LE(0, s2);
 		ASSERT_EQ(-EBUSY, luo_preserve_fd(s2, other.dev, 1));
 		ksft_print_msg("luo_vfio: refused=%s errno=EBUSY\n", bdfs[1]);
 		close(s2);
 		close(other.dev);
-		close(other.group);
-		close(other.container);
+		if (other.cdev) {
+			close(other.iommufd);
+		} else {
+			close(other.group);
+			close(other.container);
+		}
 	}
 
 	witnesses(bdfs[0], n);
@@ -632,16 +741,25 @@ TEST_F_TIMEOUT(vfio, resume, 300)
 	ksft_print_msg("luo_vfio: inflight_dma=%s\n", ret ? "lost" : "landed");
 	EXPECT_EQ(0, ret);
 
-	/* Held for its session: the group path cannot open it. */
-	ASSERT_EQ(0, edu_open_group(e, n->bdf));
-	ASSERT_EQ(0, edu_map(e, self->buf, MEM_PAGES * LUO_PAGE));
-	ASSERT_EQ(-EBUSY, edu_get_fd(e));
+	/* Held for its session: neither the group nor the cdev opens it. */
+	if (want_iommufd()) {
+		ASSERT_EQ(-EBUSY, edu_open_cdev(e, n->bdf));
+	} else {
+		ASSERT_EQ(0, edu_open_group(e, n->bdf));
+		ASSERT_EQ(0, edu_map(e, self->buf, MEM_PAGES * LUO_PAGE));
+		ASSERT_EQ(-EBUSY, edu_get_fd(e));
+	}
 
 	t0 = rdtsc();
 	e->dev = luo_retrieve_fd(self->session, TOKEN_DEV);
 	t1 = rdtsc();
 	ASSERT_LE(0, e->dev)
 		TH_LOG("retrieve the device: %s", strerror(-e->dev));
+	if (e->cdev) {
+		/* the IOAS maps guest memory before the device is attached */
+		ret = edu_attach_ioas(e, self->buf, MEM_PAGES * LUO_PAGE);
+		ASSERT_EQ(0, ret) TH_LOG("bind and attach: %s", strerror(-ret));
+	}
 	ASSERT_EQ(0, edu_info(e));
 	EXPECT_EQ(n->info.flags, e->info.flags);
 	EXPECT_EQ(n->info.num_regions, e->info.num_regions);
