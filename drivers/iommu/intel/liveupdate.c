@@ -107,6 +107,7 @@ struct kho_kept {
 	struct intel_iommu *iommu;
 	u8 bus, devfn;
 	bool frozen;
+	unsigned long nr_pages;
 	struct xarray pages;	/* pfn of each table page it reaches */
 };
 
@@ -268,12 +269,14 @@ static int kho_get_pages(struct kho_kept *k)
 struct kho_out_walk {
 	struct kho_walk w;
 	struct kho_kept *k;
+	unsigned long tables;
 };
 
 static int kho_out_table(struct kho_walk *w, phys_addr_t phys)
 {
 	struct kho_out_walk *ow = container_of(w, struct kho_out_walk, w);
 
+	ow->tables++;
 	return xa_insert(&ow->k->pages, PHYS_PFN(phys), xa_mk_value(0),
 			 GFP_KERNEL);
 }
@@ -305,14 +308,18 @@ static int kho_collect(struct kho_kept *k)
 	levels = kho_ctx_levels(iommu, &ce);
 	if (!levels)
 		return -EINVAL;
+	k->nr_pages = 0;
 	err = xa_insert(&k->pages, PHYS_PFN(virt_to_phys(iommu->root_entry)),
 			xa_mk_value(0), GFP_KERNEL) ?:
 	      xa_insert(&k->pages, PHYS_PFN(ctx_page), xa_mk_value(0),
 			GFP_KERNEL) ?:
 	      kho_walk_level(&ow.w, ce.lo & KHO_PTE_ADDR, levels);
-	if (err)
+	if (err) {
 		xa_destroy(&k->pages);
-	return err == -EBUSY ? -ELOOP : err;
+		return err == -EBUSY ? -ELOOP : err;
+	}
+	k->nr_pages = 2 + ow.tables;
+	return 0;
 }
 
 /**
@@ -369,6 +376,7 @@ out:
  */
 int intel_iommu_kho_freeze(struct device *dev)
 {
+	unsigned long nr = 0;
 	struct kho_kept *k;
 	int err;
 
@@ -385,10 +393,14 @@ int intel_iommu_kho_freeze(struct device *dev)
 				kho_put_pages(k);
 			}
 		}
+		nr = k->nr_pages;
 	}
 	mutex_unlock(&kho_out.lock);
 	if (err)
 		dev_err(dev, "DMA translation not kept for the kexec (%d)\n", err);
+	else
+		dev_info(dev, "DMA translation kept for the kexec: %lu pages of VT-d tables\n",
+			 nr);
 	return err;
 }
 
