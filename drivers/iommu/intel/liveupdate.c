@@ -138,36 +138,31 @@ static struct kho_kept *kho_find_kept(struct device *dev)
 	return NULL;
 }
 
-/* Replace the vmalloc area at @ptr/@handle by @table; NULL: an empty one. */
-static int kho_publish_one(void *table, void **ptr, struct kho_vmalloc *handle,
-			   const char *prop, const char *nr_prop, u64 nr)
+/* Put @table (preserved as @h, or NULL: none) where @ptr/@handle were. */
+static void kho_swap(void *table, const struct kho_vmalloc *h, void **ptr,
+		     struct kho_vmalloc *handle, const char *prop,
+		     const char *nr_prop, u64 nr)
 {
-	struct kho_vmalloc h = {};
 	__be64 be = cpu_to_be64(nr);
-	int err;
 
-	if (table) {
-		err = kho_preserve_vmalloc(table, &h);
-		if (err) {
-			vfree(table);
-			return err;
-		}
-	}
 	if (*ptr) {
 		WARN_ON_ONCE(kho_unpreserve_vmalloc(handle));
 		vfree(*ptr);
 	}
 	*ptr = table;
-	*handle = h;
-	WARN_ON_ONCE(fdt_setprop_inplace(kho_out.fdt, 0, prop, &h, sizeof(h)));
+	*handle = *h;
+	WARN_ON_ONCE(fdt_setprop_inplace(kho_out.fdt, 0, prop, h, sizeof(*h)));
 	WARN_ON_ONCE(fdt_setprop_inplace(kho_out.fdt, 0, nr_prop, &be,
 					 sizeof(be)));
-	return 0;
 }
 
-/* Write both tables from the frozen devices; lock held. */
+/*
+ * Write both tables from the frozen devices; lock held.  On failure the
+ * handover is as before.
+ */
 static int kho_publish(void)
 {
+	struct kho_vmalloc dh = {}, ph = {};
 	struct intel_iommu_kho_dev *devs = NULL;
 	unsigned long pfn, i = 0, nr_devs = 0;
 	u64 *pages = NULL;
@@ -178,13 +173,11 @@ static int kho_publish(void)
 	list_for_each_entry(k, &kho_out.kept, list)
 		nr_devs += k->frozen;
 	if (nr_devs) {
+		err = -ENOMEM;
 		devs = vzalloc(array_size(nr_devs, sizeof(*devs)));
 		pages = vmalloc(array_size(kho_out.nr_pages, sizeof(*pages)));
-		if (!devs || !pages) {
-			vfree(devs);
-			vfree(pages);
-			return -ENOMEM;
-		}
+		if (!devs || !pages)
+			goto free;
 		list_for_each_entry(k, &kho_out.kept, list) {
 			if (!k->frozen)
 				continue;
@@ -194,18 +187,26 @@ static int kho_publish(void)
 		i = 0;
 		xa_for_each(&kho_out.pages, pfn, entry)
 			pages[i++] = PFN_PHYS(pfn);
+		err = kho_preserve_vmalloc(devs, &dh);
+		if (err)
+			goto free;
+		err = kho_preserve_vmalloc(pages, &ph);
+		if (err) {
+			WARN_ON_ONCE(kho_unpreserve_vmalloc(&dh));
+			goto free;
+		}
 	}
-	err = kho_publish_one(devs, (void **)&kho_out.dev_table,
-			      &kho_out.dev_handle, INTEL_IOMMU_KHO_PROP_DEVICES,
-			      INTEL_IOMMU_KHO_PROP_NR_DEVICES, nr_devs);
-	if (err) {
-		vfree(pages);
-		return err;
-	}
-	return kho_publish_one(pages, (void **)&kho_out.page_table,
-			       &kho_out.page_handle, INTEL_IOMMU_KHO_PROP_PAGES,
-			       INTEL_IOMMU_KHO_PROP_NR_PAGES,
-			       pages ? kho_out.nr_pages : 0);
+	kho_swap(devs, &dh, (void **)&kho_out.dev_table, &kho_out.dev_handle,
+		 INTEL_IOMMU_KHO_PROP_DEVICES, INTEL_IOMMU_KHO_PROP_NR_DEVICES,
+		 nr_devs);
+	kho_swap(pages, &ph, (void **)&kho_out.page_table,
+		 &kho_out.page_handle, INTEL_IOMMU_KHO_PROP_PAGES,
+		 INTEL_IOMMU_KHO_PROP_NR_PAGES, nr_devs ? kho_out.nr_pages : 0);
+	return 0;
+free:
+	vfree(devs);
+	vfree(pages);
+	return err;
 }
 
 /* Drop @k's references on the preserved table pages; lock held. */
@@ -465,8 +466,9 @@ static bool kho_is_kept(struct intel_iommu *iommu, int bus, int devfn)
  * intel_iommu_kho_shutdown() - leave @iommu translating for its kept devices
  * @iommu: a DMAR unit, at the kexec.
  *
- * Clears the context entry of every device of @iommu but the kept ones and
- * invalidates the context cache and the IOTLB.
+ * Clears the context entry of every device of @iommu but the kept ones,
+ * and the root entry of every bus without one (its context table is not
+ * handed over), and invalidates the context cache and the IOTLB.
  *
  * Context: machine shutdown: one CPU, interrupts off, the sessions frozen.
  * Return: true if @iommu has a kept device and must stay on.
@@ -484,13 +486,25 @@ bool intel_iommu_kho_shutdown(struct intel_iommu *iommu)
 		return false;
 	spin_lock(&iommu->lock);
 	for (bus = 0; bus < 256; bus++) {
+		bool bus_kept = false;
+
 		for (devfn = 0; devfn < 256; devfn++) {
 			context = iommu_context_addr(iommu, bus, devfn, 0);
-			if (!context || !context_present(context) ||
-			    kho_is_kept(iommu, bus, devfn))
+			if (kho_is_kept(iommu, bus, devfn)) {
+				bus_kept = true;
+				continue;
+			}
+			if (!context || !context_present(context))
 				continue;
 			context_clear_entry(context);
 			__iommu_flush_cache(iommu, context, sizeof(*context));
+		}
+		/* its context table is not handed over */
+		if (!bus_kept) {
+			iommu->root_entry[bus].lo = 0;
+			iommu->root_entry[bus].hi = 0;
+			__iommu_flush_cache(iommu, &iommu->root_entry[bus],
+					    sizeof(iommu->root_entry[bus]));
 		}
 	}
 	spin_unlock(&iommu->lock);
@@ -633,7 +647,10 @@ static bool kho_in_parse(void)
 	return true;
 bad:
 	pr_err("handover refused: bad device or page table\n");
+	vfree(kho_in.devs);
+	vfree(kho_in.pages);
 	kho_in.devs = NULL;
+	kho_in.pages = NULL;
 	return false;
 }
 
@@ -699,12 +716,33 @@ static int kho_in_table(struct kho_walk *w, phys_addr_t phys)
 			 GFP_KERNEL);
 }
 
+/* Whether [@phys, @phys + @size) holds a page of VT-d tables. */
+static bool kho_in_has_table(phys_addr_t phys, u64 size)
+{
+	u64 lo = 0, hi = kho_in.nr_pages;
+
+	while (lo < hi) {		/* the first page at or above @phys */
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (kho_in.pages[mid] < phys)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < kho_in.nr_pages && kho_in.pages[lo] - phys < size;
+}
+
 static int kho_in_leaf(struct kho_walk *w, phys_addr_t phys, u64 size)
 {
 	struct kho_in_walk *iw = container_of(w, struct kho_in_walk, w);
 
 	if (!IS_ALIGNED(phys, size) || !kho_is_preserved(phys, size)) {
 		iw->why = "a mapping of memory not preserved";
+		return -EFAULT;
+	}
+	/* a device that could rewrite its own tables could reach anything */
+	if (kho_in_has_table(phys, size)) {
+		iw->why = "a mapping of the VT-d tables";
 		return -EFAULT;
 	}
 	return 0;
