@@ -327,8 +327,11 @@ static int edu_open_cdev(struct edu *e, const char *bdf)
 	int fd = -ENOENT;
 
 	snprintf(e->bdf, sizeof(e->bdf), "%s", bdf);
-	e->iommu = e->cdev = true;
-	e->group = e->container = e->iommufd = -1;
+	e->iommu = true;
+	e->cdev = true;
+	e->group = -1;
+	e->container = -1;
+	e->iommufd = -1;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
 	dir = opendir(path);
 	if (!dir)
