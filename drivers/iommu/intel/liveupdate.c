@@ -19,6 +19,8 @@
  * the previous kernel listed, once; every page a device can reach must
  * be preserved memory.  A device that fails is refused with one log line
  * and gets no context entry: its DMA is blocked, nothing else changes.
+ * A handover refused as a whole leaves a unit that was on translating
+ * with nothing taken over: every kept device's DMA is blocked.
  * The old page tables are claimed and freed when their last copied
  * context entry is torn down; the old root and context tables stay
  * unclaimed and are released with the rest of the handover.
@@ -570,6 +572,7 @@ struct kho_tables {
 
 static struct {
 	bool parsed;
+	bool refused;		/* devices were kept, the handover is bad */
 	const struct intel_iommu_kho_dev *devs;
 	u64 nr_devs;
 	const u64 *pages;
@@ -646,11 +649,14 @@ static bool kho_in_parse(void)
 		goto bad;
 	return true;
 bad:
-	pr_err("handover refused: bad device or page table\n");
+	pr_err("handover refused: bad device or page table; DMA of the kept devices is blocked\n");
 	vfree(kho_in.devs);
 	vfree(kho_in.pages);
 	kho_in.devs = NULL;
 	kho_in.pages = NULL;
+	kho_in.nr_devs = 0;
+	kho_in.nr_pages = 0;
+	kho_in.refused = true;
 	return false;
 }
 
@@ -658,6 +664,10 @@ bad:
  * intel_iommu_kho_incoming() - whether the previous kernel kept a device
  *	translating on @iommu
  * @iommu: a DMAR unit, at init.
+ *
+ * A unit found on whose handover is refused stays on too, with nothing
+ * taken over: turning it off would send a kept device's DMA untranslated
+ * to the physical addresses its IOVAs name.
  *
  * Context: Process context, IOMMU init.
  * Return: true if @iommu must not be turned off.
@@ -667,7 +677,7 @@ bool intel_iommu_kho_incoming(struct intel_iommu *iommu)
 	u64 i;
 
 	if (!kho_in_parse())
-		return false;
+		return kho_in.refused;
 	for (i = 0; i < kho_in.nr_devs; i++)
 		if (kho_in.devs[i].reg_base == iommu->reg_phys)
 			return true;
