@@ -182,7 +182,8 @@ static int kho_preserve_unit(unsigned long pfn, unsigned int order)
  * Context: Process context; may sleep.
  * Return: 0 on success; -EOPNOTSUPP if KHO is off; -EBUSY once the kexec
  * is under way; -EINVAL if the folio lies in a scratch area; -EEXIST if it
- * overlaps preserved memory; -ENOMEM.
+ * is preserved already; -ENOMEM.  A folio that overlaps preserved memory
+ * of another order is accepted here, and kho_finalize() refuses the kexec.
  */
 int kho_preserve_folio(struct folio *folio)
 {
@@ -432,7 +433,8 @@ static int kho_write_root_fdt(phys_addr_t mem_map)
  *
  * Context: Process context, kernel_kexec().
  * Return: 0 on success (or with KHO off); a negative errno, in which case
- * the kexec must not go on and nothing is lost.
+ * the kexec must not go on and nothing is lost: -EEXIST (logged with the
+ * two units) if preserved units of different orders overlap, -ENOMEM.
  */
 int kho_finalize(void)
 {
@@ -453,6 +455,12 @@ int kho_finalize(void)
 	if (err)
 		goto out;
 	err = kho_mem_serialize(&kho_out.tracker, &kho_out.chunks);
+	if (err == -EEXIST) {
+		struct kho_mem_unit *u = kho_out.chunks.overlap;
+
+		pr_err("preserved memory overlaps: pfn %#lx order %u and pfn %#lx order %u\n",
+		       u[0].pfn, u[0].order, u[1].pfn, u[1].order);
+	}
 	if (err)
 		goto out;
 	mem_map = kho_out.chunks.head;

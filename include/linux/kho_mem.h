@@ -20,9 +20,6 @@
 /* Largest unit: one PUD, i.e. 1 GiB with 4 KiB pages (order 18 on x86-64). */
 #define KHO_MEM_MAX_ORDER	(PUD_SHIFT - PAGE_SHIFT)
 
-/* Units below this order are cross-checked through a per-block index. */
-#define KHO_MEM_BLOCK_ORDER	9
-
 struct kho_mem_order;
 
 /**
@@ -35,10 +32,6 @@ struct kho_mem_order;
  * @ords: the same, as a plain array, so that the hot path does not walk
  *	an xarray to find its order.
  * @populated: bit N is set while units of order N are preserved.
- * @blocks: while units of two or more orders below KHO_MEM_BLOCK_ORDER are
- *	preserved, block (pfn >> KHO_MEM_BLOCK_ORDER) -> bitmap of the pages
- *	of that block those units cover.  Used to refuse overlaps quickly.
- * @indexed: @blocks is in use.
  * @meta_bytes: bytes of metadata (leaves, offset arrays, bitmap pages and
  *	per-order descriptors) that the tracker has allocated.
  */
@@ -49,8 +42,6 @@ struct kho_mem_tracker {
 	struct xarray orders;
 	struct kho_mem_order *ords[KHO_MEM_MAX_ORDER + 1];
 	unsigned long populated;
-	struct xarray blocks;
-	bool indexed;
 	u64 meta_bytes;
 };
 
@@ -104,6 +95,8 @@ void kho_mem_get_stats(struct kho_mem_tracker *t, struct kho_mem_stats *st);
  * @head: physical address of the first chunk page, 0 for an empty tracker.
  * @nr_chunks: number of chunk pages in the list.
  * @bytes: bytes of chunk pages (@nr_chunks pages).
+ * @overlap: when kho_mem_serialize() fails with -EEXIST, two preserved
+ *	units that overlap: the one that starts first, then the other.
  *
  * The list borrows the tracker's bitmap pages: it stays valid only while
  * the tracker is neither changed nor destroyed.
@@ -112,6 +105,7 @@ struct kho_mem_chunks {
 	phys_addr_t head;
 	unsigned long nr_chunks;
 	u64 bytes;
+	struct kho_mem_unit overlap[2];
 };
 
 int kho_mem_serialize(struct kho_mem_tracker *t, struct kho_mem_chunks *out);
@@ -231,6 +225,10 @@ struct kho_mem_walk_ops {
  * @nr_pages: preserved pages.
  * @nr_ranges: ranges reported to @kho_mem_walk_ops.range.
  * @nr_runs: runs reported to @kho_mem_walk_ops.run.
+ * @unit: for KHO_MEM_CHECK_OVERLAP, KHO_MEM_CHECK_NOT_RAM and
+ *	KHO_MEM_CHECK_EXCLUDED, the first unit of the run that failed.
+ * @other: for KHO_MEM_CHECK_OVERLAP, the first unit of the earlier run
+ *	that @unit overlaps.
  */
 struct kho_mem_walk_result {
 	enum kho_mem_check check;
@@ -241,6 +239,8 @@ struct kho_mem_walk_result {
 	u64 nr_pages;
 	u64 nr_ranges;
 	u64 nr_runs;
+	struct kho_mem_unit unit;
+	struct kho_mem_unit other;
 };
 
 int kho_mem_walk(const struct kho_mem_walk_args *args,

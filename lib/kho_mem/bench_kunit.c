@@ -11,21 +11,19 @@
  * scenario is printed beside it.  The suite asserts that every workload
  * round-trips correctly; it never fails on a time.
  *
- *   A: 16 GiB of dense order-0 pages, one call per page, then one range call
- *   B: 65,536 scattered order-0 pages over 1 TiB
- *   C: 1 TiB of 1 GiB units
- *   D: 1,048,576 units of orders 0-9 in 64 GiB, preserved in random order
+ * The workloads are those of bench_workload.h, which the userspace
+ * benchmark in tools/testing/kho_mem shares; A also runs as one range
+ * call.
  */
 
 #include <kunit/test.h>
 #include <linux/ktime.h>
-#include <linux/prandom.h>
 #include <linux/vmalloc.h>
 
 #include "kho_mem_internal.h"
+#include "bench_workload.h"
 
-#define TIB_PFN		(1UL << (40 - PAGE_SHIFT))
-#define GIB_ORDER	(30 - PAGE_SHIFT)
+#define GIB_ORDER	KHO_BENCH_GIB_ORDER
 
 struct bench_row {
 	const char *name;
@@ -110,7 +108,7 @@ static struct kho_mem_tracker *new_tracker(struct kunit *test)
 
 static void bench_a_dense(struct kunit *test)
 {
-	unsigned long nr = 16UL << (30 - PAGE_SHIFT), base = TIB_PFN, i;
+	unsigned long nr = KHO_BENCH_A_PAGES, base = kho_bench_a_pfn(0), i;
 	struct kho_mem_tracker *t = new_tracker(test);
 	struct bench_row row = { .name = "A dense, page by page" };
 	u64 t0, bound;
@@ -119,7 +117,7 @@ static void bench_a_dense(struct kunit *test)
 	print_header(test);
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr; i++) {
-		if (kho_mem_preserve(t, base + i, 0))
+		if (kho_mem_preserve(t, kho_bench_a_pfn(i), 0))
 			break;
 	}
 	row.preserve_ns = ktime_get_ns() - t0;
@@ -176,22 +174,20 @@ static void bench_b_sparse(struct kunit *test)
 {
 	struct kho_mem_tracker *t = new_tracker(test);
 	struct bench_row row = { .name = "B sparse, 1 TiB" };
-	unsigned long i, nr = 65536, span = 1UL << (40 - PAGE_SHIFT);
+	unsigned long i, nr = KHO_BENCH_B_PAGES;
 	u64 t0;
 
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr; i++) {
-		/* i * odd mod 2^k is a permutation: distinct, scattered pfns */
-		unsigned long pfn = (i * 0x9e3779b1UL) & (span - 1);
-
-		if (kho_mem_preserve(t, TIB_PFN + pfn, 0))
+		if (kho_mem_preserve(t, kho_bench_b_pfn(i), 0))
 			break;
 	}
 	row.preserve_ns = ktime_get_ns() - t0;
 	KUNIT_ASSERT_EQ(test, i, nr);
 	finish_row(test, t, &row, nr);
-	print_row(test, &row, "meta + chunks <=1024 KiB",
-		  row.meta_bytes + row.chunk_bytes <= SZ_1M);
+	print_row(test, &row, "<=40 ns/page", row.preserve_ns <= 40 * nr);
+	print_row(test, &row, "meta + chunks <=512 KiB",
+		  row.meta_bytes + row.chunk_bytes <= SZ_512K);
 	kho_mem_destroy(t);
 }
 
@@ -199,7 +195,7 @@ static void bench_c_gib(struct kunit *test)
 {
 	struct kho_mem_tracker *t = new_tracker(test);
 	struct bench_row row = { .name = "C 1 GiB units, 1 TiB" }, best = {};
-	unsigned long i, nr = 1024;
+	unsigned long i, nr = KHO_BENCH_C_UNITS;
 	int round;
 	u64 t0;
 
@@ -207,8 +203,7 @@ static void bench_c_gib(struct kunit *test)
 	for (round = 0; round < 5; round++) {
 		t0 = ktime_get_ns();
 		for (i = 0; i < nr; i++) {
-			if (kho_mem_preserve(t, 2 * TIB_PFN + (i << GIB_ORDER),
-					     GIB_ORDER))
+			if (kho_mem_preserve(t, kho_bench_c_pfn(i), GIB_ORDER))
 				break;
 		}
 		row.preserve_ns = ktime_get_ns() - t0;
@@ -219,71 +214,26 @@ static void bench_c_gib(struct kunit *test)
 			best = row;
 		kho_mem_destroy(t);
 	}
-	print_row(test, &best, "preserve+serialize+walk <=100 us",
+	print_row(test, &best, "preserve+serialize+walk <=5 us",
 		  best.preserve_ns + best.serialize_ns + best.walk_ns <=
-		  100 * NSEC_PER_USEC);
-}
-
-/*
- * D's workload: 64 GiB as 32768 blocks of 2 MiB.  One block in 64 is a
- * single order-9 unit; the others hold 33 units of random orders 0-8 at
- * aligned offsets with small random gaps.  Stop at 2^20 units, then
- * shuffle so that the tracker sees them in random order.
- */
-static u64 *make_mixed(struct kunit *test, unsigned long nr, u64 *pages)
-{
-	unsigned long blocks = 64UL << (30 - PAGE_SHIFT - 9), b, n = 0;
-	struct rnd_state rnd;
-	u64 *units;
-
-	units = vmalloc(array_size(nr, sizeof(*units)));
-	KUNIT_ASSERT_NOT_NULL(test, units);
-	prandom_seed_state(&rnd, 2025);
-	*pages = 0;
-	for (b = 0; b < blocks && n < nr; b++) {
-		unsigned long base = TIB_PFN + (b << 9), off = 0;
-		unsigned int k;
-
-		if (prandom_u32_state(&rnd) % 64 == 0) {
-			units[n++] = (u64)base << 5 | 9;
-			*pages += 512;
-			continue;
-		}
-		for (k = 0; k < 33 && n < nr; k++) {
-			unsigned int left = 33 - k, o_max, order;
-
-			o_max = min_t(unsigned int, 8,
-				      ilog2(512 - off - (left - 1)));
-			if (off)
-				o_max = min_t(unsigned int, o_max, __ffs(off));
-			order = prandom_u32_state(&rnd) % (o_max + 1);
-			units[n++] = (u64)(base + off) << 5 | order;
-			*pages += 1UL << order;
-			off += 1UL << order;
-			if (512 - off > left && prandom_u32_state(&rnd) % 2)
-				off++;
-		}
-	}
-	KUNIT_ASSERT_EQ(test, n, nr);
-	for (b = nr - 1; b > 0; b--) {
-		unsigned long j = prandom_u32_state(&rnd) % (b + 1);
-
-		swap(units[b], units[j]);
-	}
-	return units;
+		  5 * NSEC_PER_USEC);
 }
 
 static void bench_d_mixed(struct kunit *test)
 {
 	struct kho_mem_tracker *t = new_tracker(test);
 	struct bench_row row = { .name = "D mixed orders 0-9" };
-	unsigned long i, nr = 1UL << 20;
+	unsigned long i, nr = KHO_BENCH_D_UNITS;
 	u64 *units, pages, t0;
 
-	units = make_mixed(test, nr, &pages);
+	units = vmalloc(array_size(nr, sizeof(*units)));
+	KUNIT_ASSERT_NOT_NULL(test, units);
+	pages = kho_bench_make_mixed(units, nr);
+	KUNIT_ASSERT_NE(test, pages, 0);
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr; i++) {
-		if (kho_mem_preserve(t, units[i] >> 5, units[i] & 31))
+		if (kho_mem_preserve(t, KHO_BENCH_PFN(units[i]),
+				     KHO_BENCH_ORDER(units[i])))
 			break;
 	}
 	row.preserve_ns = ktime_get_ns() - t0;
@@ -292,6 +242,10 @@ static void bench_d_mixed(struct kunit *test)
 	finish_row(test, t, &row, pages);
 	print_row(test, &row, "<=11 ns/unit (2x 22), ranges coalesced",
 		  row.preserve_ns <= 11 * nr && row.ranges < row.units);
+	print_row(test, &row, "meta + chunks <=4096 KiB",
+		  row.meta_bytes + row.chunk_bytes <= SZ_4M);
+	print_row(test, &row, "walk <=10 ms",
+		  row.walk_ns <= 10 * NSEC_PER_MSEC);
 	kho_mem_destroy(t);
 }
 

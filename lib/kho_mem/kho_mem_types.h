@@ -14,6 +14,14 @@
 #define KHO_MEM_LEAF_MASK	(KHO_MEM_LEAF_UNITS - 1)
 #define KHO_MEM_NR_ORDERS	(KHO_MEM_MAX_ORDER + 1)
 
+/*
+ * A leaf stays sparse up to this many units: 1024 with 4 KiB pages.  Its
+ * offsets (2 KiB) and their copy in a chunk then weigh as much as a bitmap
+ * page, which also takes a unit in O(1).  The format allows sparse leaves
+ * up to KHO_MEM_SPARSE_MAX.
+ */
+#define KHO_MEM_SPARSE_LIMIT	(PAGE_SIZE / 4)
+
 /**
  * struct kho_mem_leaf - one leaf container: units [base, base + 32768)
  * @kind: KHO_MEM_LEAF_SPARSE or KHO_MEM_LEAF_BITMAP.
@@ -33,21 +41,38 @@ struct kho_mem_leaf {
 };
 
 /**
+ * struct kho_mem_slot - one slot of an order's leaf cache
+ * @index: leaf index of @leaf.
+ * @leaf: a leaf of the order, or NULL for an empty slot.
+ */
+struct kho_mem_slot {
+	unsigned long index;
+	struct kho_mem_leaf *leaf;
+};
+
+/* Largest leaf cache of one order: 1024 slots, 16 KiB. */
+#define KHO_MEM_CACHE_MAX	1024
+
+/**
  * struct kho_mem_order - the units of one order
  * @leaves: leaf index (unit index >> KHO_MEM_LEAF_SHIFT) -> leaf.
  * @nr_units: units of this order.
  * @nr_leaves: leaves in @leaves.
  * @nr_bitmaps: how many of them are bitmap leaves.
- * @hint_index: index of @hint in @leaves.
- * @hint: the leaf used last, or NULL.
+ * @cache_mask: slots in @cache, minus one.
+ * @cache: direct-mapped cache in front of @leaves: leaf index & @cache_mask
+ *	-> slot.  As many slots as leaves, rounded up to a power of two, at
+ *	most KHO_MEM_CACHE_MAX; @one while that is one slot.
+ * @one: the cache of an order with at most one leaf.
  */
 struct kho_mem_order {
 	struct xarray leaves;
 	u64 nr_units;
 	unsigned long nr_leaves;
 	unsigned long nr_bitmaps;
-	unsigned long hint_index;
-	struct kho_mem_leaf *hint;
+	unsigned long cache_mask;
+	struct kho_mem_slot *cache;
+	struct kho_mem_slot one;
 };
 
 #endif /* _LIB_KHO_MEM_TYPES_H */

@@ -142,6 +142,31 @@ static int writer_add_leaf(struct chunk_writer *w, unsigned int order,
 	return 0;
 }
 
+/*
+ * Run the next kernel's validation over the list just written: it checks
+ * every unit of every order against the others in one ordered pass, so a
+ * tracker with overlapping units is refused here, naming them.  Anything
+ * else it refuses would be a bug of the writer.
+ */
+static int check_written(struct kho_mem_chunks *out)
+{
+	static const struct kho_mem_range all = {
+		0, (u64)KHO_MEM_PFN_LIMIT << PAGE_SHIFT
+	};
+	struct kho_mem_walk_args args = {
+		.head = out->head, .ram = &all, .nr_ram = 1,
+	};
+	struct kho_mem_walk_result res;
+
+	if (!kho_mem_walk(&args, NULL, NULL, &res))
+		return 0;
+	if (res.check != KHO_MEM_CHECK_OVERLAP)
+		return -EINVAL;
+	out->overlap[0] = res.other;
+	out->overlap[1] = res.unit;
+	return -EEXIST;
+}
+
 /**
  * kho_mem_serialize() - write the tracker out as a chunk list
  * @t: the tracker.
@@ -150,15 +175,19 @@ static int writer_add_leaf(struct chunk_writer *w, unsigned int order,
  * Chunk pages are whole pages from the page allocator.  Bitmap leaves are
  * not copied: the list points at the tracker's bitmap pages, so @t must not
  * change, nor be destroyed, until the list is freed or handed over.  An
- * empty tracker gives an empty list (@out->head == 0).
+ * empty tracker gives an empty list (@out->head == 0).  The list is then
+ * validated as the next kernel will validate it, which is where units of
+ * different orders that overlap are found.
  *
  * Context: Process context; may sleep.  Takes and releases @t->lock.
- * Return: 0 on success, -ENOMEM if a chunk page could not be allocated; in
- * that case nothing stays allocated and @out describes an empty list.
+ * Return: 0 on success; -EEXIST if two preserved units overlap, with both
+ * in @out->overlap; -ENOMEM if a chunk page could not be allocated.  On
+ * error nothing stays allocated and @out describes an empty list.
  */
 int kho_mem_serialize(struct kho_mem_tracker *t, struct kho_mem_chunks *out)
 {
 	struct chunk_writer w = { .t = t, .out = out };
+	struct kho_mem_unit overlap[2];
 	struct kho_mem_order *ord;
 	struct kho_mem_leaf *leaf;
 	unsigned long order, index;
@@ -173,10 +202,14 @@ int kho_mem_serialize(struct kho_mem_tracker *t, struct kho_mem_chunks *out)
 				goto out;
 		}
 	}
+	err = check_written(out);
 out:
 	kho_mem_unlock(t);
-	if (err)
+	if (err) {
+		memcpy(overlap, out->overlap, sizeof(overlap));
 		kho_mem_chunks_free(out);
+		memcpy(out->overlap, overlap, sizeof(overlap));
+	}
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_mem_serialize);
@@ -526,6 +559,17 @@ static int emit(struct walk_ctx *ctx, const struct kho_mem_walk_ops *ops,
 	return err;
 }
 
+/* A unit check failed for the run of @cur that starts at (@pfn, @order). */
+static int fail_unit(struct walk_ctx *ctx, enum kho_mem_check check,
+		     const struct walk_cursor *cur, unsigned long pfn,
+		     unsigned int order)
+{
+	ctx->res->unit.pfn = pfn;
+	ctx->res->unit.order = order;
+	fail(ctx, check, cur->chunk_index, cur->entry);
+	return -EINVAL;
+}
+
 /*
  * Passes 2 and 3: merge the runs of every order into one ascending stream,
  * checking entries, overlaps and placement.  Pass 2 (@ops == NULL) only
@@ -535,8 +579,8 @@ static int walk_units(struct walk_ctx *ctx, const struct kho_mem_walk_ops *ops,
 		      void *arg)
 {
 	const struct kho_mem_walk_args *a = ctx->args;
-	unsigned long prev_end = 0, active = 0;
-	unsigned int o;
+	unsigned long prev_end = 0, prev_pfn = 0, active = 0;
+	unsigned int o, prev_order = 0;
 	int err;
 
 	memset(ctx->cur, 0, sizeof(ctx->cur));
@@ -576,23 +620,24 @@ static int walk_units(struct walk_ctx *ctx, const struct kho_mem_walk_ops *ops,
 		pfn = best->run_pfn;
 		end = pfn + (best->run_units << order);
 		if (pfn < prev_end) {
-			fail(ctx, KHO_MEM_CHECK_OVERLAP, best->chunk_index,
-			     best->entry);
-			return -EINVAL;
+			/* the unit of the previous run that holds @pfn */
+			ctx->res->other.pfn = prev_pfn +
+				((pfn - prev_pfn) >> prev_order << prev_order);
+			ctx->res->other.order = prev_order;
+			return fail_unit(ctx, KHO_MEM_CHECK_OVERLAP, best, pfn,
+					 order);
 		}
 		if (!span_inside(a->ram, a->nr_ram, (u64)pfn << PAGE_SHIFT,
-				 (u64)end << PAGE_SHIFT)) {
-			fail(ctx, KHO_MEM_CHECK_NOT_RAM, best->chunk_index,
-			     best->entry);
-			return -EINVAL;
-		}
+				 (u64)end << PAGE_SHIFT))
+			return fail_unit(ctx, KHO_MEM_CHECK_NOT_RAM, best, pfn,
+					 order);
 		if (span_touches(a->excluded, a->nr_excluded,
-				 (u64)pfn << PAGE_SHIFT, (u64)end << PAGE_SHIFT)) {
-			fail(ctx, KHO_MEM_CHECK_EXCLUDED, best->chunk_index,
-			     best->entry);
-			return -EINVAL;
-		}
+				 (u64)pfn << PAGE_SHIFT, (u64)end << PAGE_SHIFT))
+			return fail_unit(ctx, KHO_MEM_CHECK_EXCLUDED, best, pfn,
+					 order);
 		prev_end = end;
+		prev_pfn = pfn;
+		prev_order = order;
 
 		if (ops) {
 			err = emit(ctx, ops, arg, pfn, end, order);

@@ -53,27 +53,31 @@
  * Leaves adapt to their density, as containers in a Roaring bitmap do.  A
  * leaf starts *sparse*: a sorted array of 16-bit offsets, two bytes a
  * unit, so an isolated page costs a few bytes instead of a page of bits.
- * When it holds more than ``KHO_MEM_SPARSE_MAX`` units (2024 with 4 KiB
- * pages, just under the 2048 at which the offsets would outgrow a bitmap,
- * and the most that still fit inline in one chunk of the handover format)
- * it becomes a *bitmap* page, and it turns sparse again when it shrinks
+ * When it holds more than ``KHO_MEM_SPARSE_LIMIT`` units (1024 with 4 KiB
+ * pages, at which the offsets and their copy in the handover's chunk
+ * weigh as much as a bitmap page, which also takes a unit in O(1)) it
+ * becomes a *bitmap* page, and it turns sparse again when it shrinks
  * back.  Dense memory thus costs one bit per unit.  Bitmap leaves are
  * whole pages, never slab objects, because the next kernel reads them by
  * physical address.
  *
  * The representation is a function of the contents: a leaf with N units
- * is sparse if and only if N <= ``KHO_MEM_SPARSE_MAX``, and the capacity
+ * is sparse if and only if N <= ``KHO_MEM_SPARSE_LIMIT``, and the capacity
  * of a sparse leaf's array depends on N alone.  Undoing a change therefore
  * restores the metadata exactly, and a call that fails leaves the tracker
  * as it was.
  *
- * Units never overlap, whatever their orders: a unit inside a preserved
- * unit, or one containing it, is refused with -EEXIST.  Only the orders
- * that hold units are consulted for that, and the orders below
- * ``KHO_MEM_BLOCK_ORDER`` through the block index described below.
+ * A unit is refused with -EEXIST when it is already preserved with the
+ * same order, which its leaf tells at once.  Units of different orders
+ * are not compared when they are added: that would take one search of
+ * every other order per unit.  kho_mem_serialize() makes one ordered pass
+ * over all orders anyway, and it refuses a tracker in which two units
+ * overlap, naming both, so no overlapping unit ever reaches the next
+ * kernel and the caller of the serialization learns which ones collide.
  *
- * The hot path is a unit of the only order in use that lands in the leaf
- * used last: no allocation, no xarray walk, and only a spinlock.
+ * The hot path is a unit that lands in an existing leaf, found through
+ * the leaf used last or the order's xarray: no allocation, and only a
+ * spinlock.
  *
  * Locking: every call but that hot path holds the tracker's mutex, so it
  * may allocate and sleep, and sets a flag that keeps the hot path out
@@ -90,7 +94,7 @@ static unsigned int sparse_cap(unsigned int count)
 	if (count <= 4)
 		return 4;
 	return min_t(unsigned long, roundup_pow_of_two(count),
-		     KHO_MEM_SPARSE_MAX);
+		     KHO_MEM_SPARSE_LIMIT);
 }
 
 /*
@@ -191,7 +195,7 @@ static int leaf_prepare(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 	*room = NULL;
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
 		return 0;
-	if (leaf->count == KHO_MEM_SPARSE_MAX)
+	if (leaf->count == KHO_MEM_SPARSE_LIMIT)
 		*room = kho_mem_alloc_page(t);
 	else if (leaf->count == leaf->cap)
 		*room = kho_mem_kmalloc(t, sparse_cap(leaf->count + 1) *
@@ -207,7 +211,7 @@ static void leaf_unprepare(const struct kho_mem_leaf *leaf, void *room)
 	if (!room)
 		return;
 	if (leaf->kind == KHO_MEM_LEAF_SPARSE &&
-	    leaf->count == KHO_MEM_SPARSE_MAX)
+	    leaf->count == KHO_MEM_SPARSE_LIMIT)
 		kho_mem_free_page(room);
 	else
 		kfree(room);
@@ -226,7 +230,7 @@ static void leaf_insert(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 		return;
 	}
 
-	if (leaf->count == KHO_MEM_SPARSE_MAX) {
+	if (leaf->count == KHO_MEM_SPARSE_LIMIT) {
 		unsigned long *bits = room;
 
 		for (i = 0; i < leaf->count; i++)
@@ -274,7 +278,7 @@ static void leaf_remove(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
 		__clear_bit(off, leaf->bits);
-		if (--leaf->count != KHO_MEM_SPARSE_MAX)
+		if (--leaf->count != KHO_MEM_SPARSE_LIMIT)
 			return;
 		cap = sparse_cap(leaf->count);
 		offs = kmalloc_array(cap, sizeof(u16), GFP_KERNEL);
@@ -315,19 +319,69 @@ static struct kho_mem_order *order_get(struct kho_mem_tracker *t,
 	return t->ords[order];
 }
 
+/*
+ * The leaf of @ord at @index, or NULL.  Its cache slot answers most
+ * lookups, of dense and of random workloads alike, without the xarray
+ * walk.
+ */
 static struct kho_mem_leaf *leaf_get(struct kho_mem_order *ord,
 				     unsigned long index)
 {
+	struct kho_mem_slot *slot = &ord->cache[index & ord->cache_mask];
 	struct kho_mem_leaf *leaf;
 
-	if (ord->hint && ord->hint_index == index)
-		return ord->hint;
+	if (slot->leaf && slot->index == index)
+		return slot->leaf;
 	leaf = xa_load(&ord->leaves, index);
 	if (leaf) {
-		ord->hint = leaf;
-		ord->hint_index = index;
+		slot->index = index;
+		slot->leaf = leaf;
 	}
 	return leaf;
+}
+
+static size_t cache_bytes(const struct kho_mem_order *ord)
+{
+	return ord->cache == &ord->one ? 0 :
+	       (ord->cache_mask + 1) * sizeof(*ord->cache);
+}
+
+/*
+ * Size @ord's cache for its number of leaves.  A cache is only a cache:
+ * when memory is short the old one stays, and slots fill again as leaves
+ * are looked up.
+ */
+static void cache_resize(struct kho_mem_tracker *t, struct kho_mem_order *ord)
+{
+	unsigned long want = 1;
+	struct kho_mem_slot *cache = &ord->one;
+
+	if (ord->nr_leaves > 1)
+		want = min_t(unsigned long, KHO_MEM_CACHE_MAX,
+			     roundup_pow_of_two(ord->nr_leaves));
+	if (want == ord->cache_mask + 1)
+		return;
+	if (want > 1) {
+		cache = kmalloc_array(want, sizeof(*cache), GFP_KERNEL);
+		if (!cache)
+			return;
+		memset(cache, 0, want * sizeof(*cache));
+	}
+	t->meta_bytes -= cache_bytes(ord);
+	if (ord->cache != &ord->one)
+		kfree(ord->cache);
+	ord->one.leaf = NULL;
+	ord->cache = cache;
+	ord->cache_mask = want - 1;
+	t->meta_bytes += cache_bytes(ord);
+}
+
+static void cache_forget(struct kho_mem_order *ord, unsigned long index)
+{
+	struct kho_mem_slot *slot = &ord->cache[index & ord->cache_mask];
+
+	if (slot->index == index)
+		slot->leaf = NULL;
 }
 
 static bool order_test(struct kho_mem_order *ord, unsigned long uidx)
@@ -358,25 +412,6 @@ static unsigned long order_next(struct kho_mem_order *ord, unsigned long uidx)
 	return ULONG_MAX;
 }
 
-/* Is any unit of @ord in [@first, @last] (unit indices)? */
-static bool order_any(struct kho_mem_order *ord, unsigned long first,
-		      unsigned long last)
-{
-	unsigned long next;
-
-	if (first >> KHO_MEM_LEAF_SHIFT == last >> KHO_MEM_LEAF_SHIFT) {
-		struct kho_mem_leaf *leaf;
-
-		leaf = leaf_get(ord, first >> KHO_MEM_LEAF_SHIFT);
-		if (!leaf)
-			return false;
-		next = leaf_next(leaf, first & KHO_MEM_LEAF_MASK);
-		return next <= (last & KHO_MEM_LEAF_MASK);
-	}
-	next = order_next(ord, first);
-	return next <= last;
-}
-
 static void order_free(struct kho_mem_order *ord)
 {
 	struct kho_mem_leaf *leaf;
@@ -385,183 +420,9 @@ static void order_free(struct kho_mem_order *ord)
 	xa_for_each(&ord->leaves, index, leaf)
 		leaf_free(leaf);
 	xa_destroy(&ord->leaves);
+	if (ord->cache != &ord->one)
+		kfree(ord->cache);
 	kfree(ord);
-}
-
-/* --- the block index ---------------------------------------------------- */
-
-/**
- * DOC: Block index
- *
- * Units below ``KHO_MEM_BLOCK_ORDER`` lie inside one block of 2^9 pages
- * (2 MiB with 4 KiB pages).  While two or more of those orders hold units,
- * the tracker maps each such block to a 512-bit bitmap of its pages that
- * they cover, so that one lookup answers "does this unit overlap a small
- * unit of any order?" instead of one search per order.  With a single
- * small order there is nothing to cross-check and no index: dense and
- * sparse single-order workloads pay nothing for it.  The index is tracker
- * metadata only; it is never handed over.
- */
-#define BLOCK_PAGES	BIT(KHO_MEM_BLOCK_ORDER)
-#define BLOCK_BYTES	(BLOCK_PAGES / BITS_PER_BYTE)
-#define SMALL_ORDERS	(BIT(KHO_MEM_BLOCK_ORDER) - 1)
-
-static bool index_wanted(unsigned long populated)
-{
-	return hweight_long(populated & SMALL_ORDERS) >= 2;
-}
-
-static unsigned long *block_get(struct kho_mem_tracker *t, unsigned long pfn)
-{
-	return xa_load(&t->blocks, pfn >> KHO_MEM_BLOCK_ORDER);
-}
-
-/* Does the small unit (@pfn, @order) overlap anything marked in @blk? */
-static bool block_any(const unsigned long *blk, unsigned long pfn,
-		      unsigned int order)
-{
-	unsigned int first = pfn & (BLOCK_PAGES - 1);
-
-	if (order < ilog2(BITS_PER_LONG))
-		return blk[BIT_WORD(first)] &
-		       (((1UL << (1U << order)) - 1) << (first % BITS_PER_LONG));
-	return find_next_bit(blk, first + (1U << order), first) <
-	       first + (1U << order);
-}
-
-/* Find or add the bitmap of @pfn's block. */
-static int block_prepare(struct kho_mem_tracker *t, unsigned long pfn,
-			 unsigned long **blkp)
-{
-	unsigned long *blk = block_get(t, pfn);
-	int err;
-
-	if (!blk) {
-		blk = kho_mem_kmalloc(t, BLOCK_BYTES);
-		if (!blk)
-			return -ENOMEM;
-		bitmap_zero(blk, BLOCK_PAGES);
-		err = kho_mem_xa_insert(t, &t->blocks,
-					pfn >> KHO_MEM_BLOCK_ORDER, blk);
-		if (err) {
-			kfree(blk);
-			return err;
-		}
-		t->meta_bytes += BLOCK_BYTES;
-	}
-	*blkp = blk;
-	return 0;
-}
-
-static void block_clear(struct kho_mem_tracker *t, unsigned long pfn,
-			unsigned int order)
-{
-	unsigned long *blk = block_get(t, pfn);
-
-	bitmap_clear(blk, pfn & (BLOCK_PAGES - 1), 1U << order);
-	if (bitmap_empty(blk, BLOCK_PAGES)) {
-		xa_erase(&t->blocks, pfn >> KHO_MEM_BLOCK_ORDER);
-		kfree(blk);
-		t->meta_bytes -= BLOCK_BYTES;
-	}
-}
-
-static void index_teardown(struct kho_mem_tracker *t)
-{
-	unsigned long *blk, i;
-
-	xa_for_each(&t->blocks, i, blk) {
-		kfree(blk);
-		t->meta_bytes -= BLOCK_BYTES;
-	}
-	xa_destroy(&t->blocks);
-	t->indexed = false;
-}
-
-static int index_add_unit(struct kho_mem_tracker *t, unsigned long pfn,
-			  unsigned int order)
-{
-	unsigned long *blk;
-	int err = block_prepare(t, pfn, &blk);
-
-	if (!err)
-		bitmap_set(blk, pfn & (BLOCK_PAGES - 1), 1U << order);
-	return err;
-}
-
-/* Index every small unit; on failure the index is gone again. */
-static int index_build(struct kho_mem_tracker *t)
-{
-	unsigned long small = t->populated & SMALL_ORDERS;
-	unsigned int o, off;
-	int err = 0;
-
-	for_each_set_bit(o, &small, KHO_MEM_BLOCK_ORDER) {
-		struct kho_mem_leaf *leaf;
-		unsigned long index;
-
-		xa_for_each(&t->ords[o]->leaves, index, leaf) {
-			unsigned long base = index << KHO_MEM_LEAF_SHIFT;
-			unsigned int i;
-
-			if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
-				for_each_set_bit(off, leaf->bits,
-						 KHO_MEM_LEAF_UNITS) {
-					err = index_add_unit(t, (base + off) << o, o);
-					if (err)
-						goto fail;
-				}
-				continue;
-			}
-			for (i = 0; i < leaf->count; i++) {
-				err = index_add_unit(t, (base + leaf->offs[i]) << o,
-						     o);
-				if (err)
-					goto fail;
-			}
-		}
-	}
-	t->indexed = true;
-	return 0;
-fail:
-	index_teardown(t);
-	return err;
-}
-
-/* --- overlaps ------------------------------------------------------------ */
-
-/* Does the unit (@pfn, @order) overlap a preserved unit of another order? */
-static bool overlaps_other_orders(struct kho_mem_tracker *t,
-				  unsigned long pfn, unsigned int order)
-{
-	unsigned long others = t->populated & ~BIT(order);
-	unsigned long last_pfn = pfn + (1UL << order) - 1;
-	unsigned int o;
-
-	if (t->indexed) {
-		if (order < KHO_MEM_BLOCK_ORDER) {
-			unsigned long *blk = block_get(t, pfn);
-
-			if (blk && block_any(blk, pfn, order))
-				return true;
-		} else {
-			unsigned long block = pfn >> KHO_MEM_BLOCK_ORDER;
-
-			if (xa_find(&t->blocks, &block,
-				    last_pfn >> KHO_MEM_BLOCK_ORDER, XA_PRESENT))
-				return true;
-		}
-		others &= ~SMALL_ORDERS;
-	}
-
-	for_each_set_bit(o, &others, KHO_MEM_NR_ORDERS) {
-		struct kho_mem_order *ord = t->ords[o];
-
-		if (o > order ? order_test(ord, pfn >> o) :
-				order_any(ord, pfn >> o, last_pfn >> o))
-			return true;
-	}
-	return false;
 }
 
 /* --- units --------------------------------------------------------------- */
@@ -578,10 +439,10 @@ static int check_unit(unsigned long pfn, unsigned int order)
 }
 
 /*
- * The common case: the unit's order is the only one preserved, and it lands
- * in the leaf used last, either a bitmap or a sparse leaf it extends at the
- * end with room to spare.  Nothing to allocate, nothing to cross-check.
- * Called under t->fast_lock.  Returns 1 when the full path is needed.
+ * The common case: the unit lands in a leaf that exists, either a bitmap
+ * or a sparse leaf it extends at the end with room to spare.  Nothing to
+ * allocate.  Called under t->fast_lock, while no holder of t->lock changes
+ * the tracker.  Returns 1 when the full path is needed.
  */
 static __always_inline int preserve_fast(struct kho_mem_tracker *t,
 					 unsigned long pfn, unsigned int order)
@@ -591,18 +452,26 @@ static __always_inline int preserve_fast(struct kho_mem_tracker *t,
 	unsigned int off = uidx & KHO_MEM_LEAF_MASK;
 	struct kho_mem_leaf *leaf;
 
-	if (t->populated != BIT(order) || !ord->hint ||
-	    ord->hint_index != uidx >> KHO_MEM_LEAF_SHIFT)
+	if (!ord)
 		return 1;
-	leaf = ord->hint;
+	leaf = leaf_get(ord, uidx >> KHO_MEM_LEAF_SHIFT);
+	if (!leaf)
+		return 1;
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
 		word = &leaf->bits[BIT_WORD(off)];
 		if (*word & BIT_MASK(off))
 			return -EEXIST;
 		*word |= BIT_MASK(off);
-	} else if (leaf->count < leaf->cap &&
-		   (!leaf->count || leaf->offs[leaf->count - 1] < off)) {
-		leaf->offs[leaf->count] = off;
+	} else if (leaf->count < leaf->cap) {
+		unsigned int pos = sparse_lower_bound(leaf, off);
+
+		if (pos < leaf->count) {
+			if (leaf->offs[pos] == off)
+				return -EEXIST;
+			memmove(leaf->offs + pos + 1, leaf->offs + pos,
+				(leaf->count - pos) * sizeof(u16));
+		}
+		leaf->offs[pos] = off;
 	} else {
 		return 1;
 	}
@@ -617,16 +486,10 @@ static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
 	unsigned long uidx = pfn >> order;
 	unsigned long index = uidx >> KHO_MEM_LEAF_SHIFT;
 	unsigned int off = uidx & KHO_MEM_LEAF_MASK;
-	bool small = order < KHO_MEM_BLOCK_ORDER, build;
 	struct kho_mem_order *ord, *new_ord = NULL;
 	struct kho_mem_leaf *leaf = NULL, *new_leaf = NULL;
-	unsigned long *blk = NULL;
 	void *room = NULL;
 	int err = -ENOMEM;
-
-	if ((t->populated & ~BIT(order)) &&
-	    overlaps_other_orders(t, pfn, order))
-		return -EEXIST;
 
 	ord = order_get(t, order);
 	if (ord) {
@@ -639,6 +502,7 @@ static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
 			return -ENOMEM;
 		memset(new_ord, 0, sizeof(*new_ord));
 		xa_init(&new_ord->leaves);
+		new_ord->cache = &new_ord->one;
 		ord = new_ord;
 	}
 
@@ -663,45 +527,25 @@ static int __preserve(struct kho_mem_tracker *t, unsigned long pfn,
 		if (err)
 			goto erase_ord;
 	}
-	build = small && !t->indexed && index_wanted(t->populated | BIT(order));
-	if (build) {
-		err = index_build(t);
-		if (err)
-			goto erase_leaf;
-	}
-	if (small && t->indexed) {
-		err = block_prepare(t, pfn, &blk);
-		if (err)
-			goto teardown;
-	}
 
 	/* nothing can fail from here on */
-	if (new_leaf) {
-		ord->nr_leaves++;
-		t->meta_bytes += sizeof(*new_leaf);
-		ord->hint = new_leaf;
-		ord->hint_index = index;
-	}
 	if (new_ord) {
 		t->ords[order] = new_ord;
 		t->populated |= BIT(order);
 		t->meta_bytes += sizeof(*new_ord);
 	}
+	if (new_leaf) {
+		ord->nr_leaves++;
+		t->meta_bytes += sizeof(*new_leaf);
+		cache_resize(t, ord);
+	}
 	if (leaf->kind == KHO_MEM_LEAF_SPARSE &&
-	    leaf->count == KHO_MEM_SPARSE_MAX)
+	    leaf->count == KHO_MEM_SPARSE_LIMIT)
 		ord->nr_bitmaps++;
 	leaf_insert(t, leaf, off, room);
-	if (blk)
-		bitmap_set(blk, pfn & (BLOCK_PAGES - 1), 1U << order);
 	ord->nr_units++;
 	return 0;
 
-teardown:
-	if (build)
-		index_teardown(t);
-erase_leaf:
-	if (new_leaf)
-		xa_erase(&ord->leaves, index);
 erase_ord:
 	if (new_ord)
 		xa_erase(&t->orders, order);
@@ -738,16 +582,14 @@ static int __unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
 		ord->nr_bitmaps++;
 	ord->nr_units--;
-	if (t->indexed && order < KHO_MEM_BLOCK_ORDER)
-		block_clear(t, pfn, order);
 
 	if (!leaf->count) {
 		xa_erase(&ord->leaves, index);
-		if (ord->hint == leaf)
-			ord->hint = NULL;
+		cache_forget(ord, index);
 		t->meta_bytes -= leaf_bytes(leaf);
 		leaf_free(leaf);
 		ord->nr_leaves--;
+		cache_resize(t, ord);
 	}
 	if (!ord->nr_units) {
 		xa_erase(&t->orders, order);
@@ -755,8 +597,6 @@ static int __unpreserve(struct kho_mem_tracker *t, unsigned long pfn,
 		t->populated &= ~BIT(order);
 		t->meta_bytes -= sizeof(*ord);
 		order_free(ord);
-		if (t->indexed && !index_wanted(t->populated))
-			index_teardown(t);
 	}
 	return 0;
 }
@@ -794,7 +634,6 @@ void kho_mem_init(struct kho_mem_tracker *t)
 	mutex_init(&t->lock);
 	spin_lock_init(&t->fast_lock);
 	xa_init(&t->orders);
-	xa_init(&t->blocks);
 }
 EXPORT_SYMBOL_GPL(kho_mem_init);
 
@@ -813,7 +652,6 @@ void kho_mem_destroy(struct kho_mem_tracker *t)
 	unsigned long order;
 
 	kho_mem_lock(t);
-	index_teardown(t);
 	xa_for_each(&t->orders, order, ord)
 		order_free(ord);
 	xa_destroy(&t->orders);
@@ -833,8 +671,10 @@ EXPORT_SYMBOL_IF_KUNIT(kho_mem_destroy);
  * Context: Process context; may sleep.  Takes and releases @t->lock.
  * Return: 0 on success; -EINVAL if @order is too large or @pfn is not
  * aligned to it; -ERANGE if the unit lies beyond the physical address
- * width; -EEXIST if it overlaps a preserved unit of any order; -ENOMEM if
- * metadata could not be allocated.  On error the tracker is unchanged.
+ * width; -EEXIST if this unit is preserved already; -ENOMEM if metadata
+ * could not be allocated.  On error the tracker is unchanged.  A unit that
+ * overlaps one of another order is accepted here and refused by
+ * kho_mem_serialize().
  */
 int kho_mem_preserve(struct kho_mem_tracker *t, unsigned long pfn,
 		     unsigned int order)
@@ -893,8 +733,8 @@ EXPORT_SYMBOL_GPL(kho_mem_unpreserve);
  *
  * Context: Process context; may sleep.  Takes and releases @t->lock.
  * Return: 0 on success; -EINVAL if @nr_pages is 0; -ERANGE if the range
- * goes beyond the physical address width; -EEXIST if it overlaps a
- * preserved unit; -ENOMEM if metadata could not be allocated.  On error
+ * goes beyond the physical address width; -EEXIST if one of its units is
+ * preserved already (with the same order); -ENOMEM if metadata could not be allocated.  On error
  * the tracker is unchanged.
  */
 int kho_mem_preserve_range(struct kho_mem_tracker *t, unsigned long pfn,

@@ -149,14 +149,9 @@ static void tracker_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve_range(t, limit - 1, 2),
 			-ERANGE);
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve_range(t, 0, 0), -EINVAL);
-	/* overlaps: inside the order-9 unit, containing it, and itself */
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, 600, 0), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, 1016, 3), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, 0, 10), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, 0, KHO_MEM_MAX_ORDER),
-			-EEXIST);
+	/* the same unit again */
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, 512, 9), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve_range(t, 500, 20), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve_range(t, 512, 512), -EEXIST);
 	/* unpreserve of what is not preserved, or not as preserved */
 	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, 512, 0), -ENOENT);
 	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, 0, 10), -ENOENT);
@@ -168,8 +163,6 @@ static void tracker_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, 511, 0), 0);
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, 1024, 0), 0);
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, limit - 1, 0), 0);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, limit - (1UL << GIB_ORDER),
-					       GIB_ORDER), -EEXIST);
 	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, limit - 1, 0), 0);
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, limit - (1UL << GIB_ORDER),
 					       GIB_ORDER), 0);
@@ -235,10 +228,6 @@ static void tracker_gib_units(struct kunit *test)
 					       &unit));
 	KUNIT_EXPECT_EQ(test, unit.pfn, pfn + 5 * step);
 	KUNIT_EXPECT_EQ(test, unit.order, GIB_ORDER);
-	/* a 2 MiB unit inside, and a range across two of them */
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, pfn + step + 512, 9),
-			-EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve_range(t, pfn - 1, 2), -EEXIST);
 	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, pfn - 512, 9), 0);
 	kho_mem_destroy(t);
 }
@@ -262,8 +251,8 @@ static void tracker_range_split(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, s.stats.nr_bytes, 30 * PAGE_SIZE);
 
-	/* a range that collides half way leaves nothing behind */
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve_range(t, 0, 64), -EEXIST);
+	/* a range that meets a preserved unit half way leaves nothing behind */
+	KUNIT_EXPECT_EQ(test, kho_mem_preserve_range(t, 30, 3), -EEXIST);
 	KHO_ASSERT_SAME(test, t, &s);
 	/* unpreserve of a range that was not preserved as such */
 	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve_range(t, 3, 31), -ENOENT);
@@ -298,13 +287,13 @@ static void tracker_leaf_conversion(struct kunit *test)
 	struct kho_mem_stats st;
 
 	/* every other unit, so nothing coalesces by accident */
-	for (i = 0; i < KHO_MEM_SPARSE_MAX; i++)
+	for (i = 0; i < KHO_MEM_SPARSE_LIMIT; i++)
 		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 2 * i, 0), 0);
 	kho_mem_get_stats(t, &st);
 	KUNIT_EXPECT_EQ(test, st.nr_leaves, 1);
 	KUNIT_EXPECT_EQ(test, st.nr_bitmap_leaves, 0);
 	KUNIT_EXPECT_LE(test, st.meta_bytes, PAGE_SIZE + 128);
-	take_snapshot(test, t, &before, KHO_MEM_SPARSE_MAX + 2);
+	take_snapshot(test, t, &before, KHO_MEM_SPARSE_LIMIT + 2);
 
 	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 1, 0), 0);
 	kho_mem_get_stats(t, &st);
@@ -343,6 +332,20 @@ static int cmp_unit(const void *a, const void *b)
 	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
 }
 
+/* Does (@pfn, @order) overlap one of the @nr units of @u? */
+static bool overlaps_any(const struct kho_mem_unit *u, unsigned int nr,
+			 unsigned long pfn, unsigned int order)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		if (pfn < u[i].pfn + (1UL << u[i].order) &&
+		    u[i].pfn < pfn + (1UL << order))
+			return true;
+	}
+	return false;
+}
+
 static void tracker_iteration_order(struct kunit *test)
 {
 	struct kho_mem_tracker *t = new_tracker(test);
@@ -359,8 +362,10 @@ static void tracker_iteration_order(struct kunit *test)
 		unsigned long pfn = prandom_u32_state(&rnd) % (1UL << 22);
 
 		pfn = (TIB_PFN + pfn) & ~((1UL << order) - 1);
-		if (kho_mem_preserve(t, pfn, order) == 0)
-			want[nr++] = (struct kho_mem_unit){ pfn, order };
+		if (overlaps_any(want, nr, pfn, order))
+			continue;
+		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, pfn, order), 0);
+		want[nr++] = (struct kho_mem_unit){ pfn, order };
 	}
 	KUNIT_ASSERT_GT(test, nr, 100);
 	sort(want, nr, sizeof(*want), cmp_unit, NULL);
@@ -469,79 +474,75 @@ static void tracker_alloc_failure(struct kunit *test)
 	u = (struct unit_arg){ .pfn = base + 101, .nr = 0 };
 	expect_enomem_clean(test, t, op_preserve, &u, 16);
 	/* turning a full sparse leaf into a bitmap page */
-	for (i = 5; i < KHO_MEM_SPARSE_MAX; i++)
+	for (i = 5; i < KHO_MEM_SPARSE_LIMIT; i++)
 		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 2 * i, 0), 0);
 	u = (struct unit_arg){ .pfn = base + 1, .nr = 0 };
-	expect_enomem_clean(test, t, op_preserve, &u, KHO_MEM_SPARSE_MAX + 8);
+	expect_enomem_clean(test, t, op_preserve, &u, KHO_MEM_SPARSE_LIMIT + 8);
 	/* a range of many units over several orders and leaves */
 	u = (struct unit_arg){ .pfn = TIB_PFN - 3, .nr = 3 + (1UL << 19) + 5 };
 	expect_enomem_clean(test, t, op_preserve_range, &u,
-			    KHO_MEM_SPARSE_MAX + 32);
+			    KHO_MEM_SPARSE_LIMIT + 32);
 	kho_mem_destroy(t);
 }
 
-static void tracker_overlap_index(struct kunit *test)
+/*
+ * Units of different orders that overlap are each accepted, and the
+ * serialization refuses the tracker, naming the two units, until one goes.
+ */
+static void tracker_overlap_serialize(struct kunit *test)
 {
+	static const struct {
+		unsigned long pfn;
+		unsigned int order;
+		struct kho_mem_unit first, second;
+	} cases[] = {
+		/* inside the order-9 unit at 512, at its end, around it */
+		{ 600, 0, { 512, 9 }, { 600, 0 } },
+		{ 1016, 3, { 512, 9 }, { 1016, 3 } },
+		{ 0, 10, { 0, 10 }, { 512, 9 } },
+		{ 0, KHO_MEM_MAX_ORDER, { 0, KHO_MEM_MAX_ORDER }, { 512, 9 } },
+		/* inside the order-1 unit at 1024; a 1 GiB unit elsewhere */
+		{ 1024 + 1, 0, { 1024, 1 }, { 1025, 0 } },
+	};
 	struct kho_mem_tracker *t = new_tracker(test);
-	unsigned long base = TIB_PFN;
-	struct kho_snapshot one_order;
-	struct kho_mem_unit unit;
-	struct unit_arg u;
+	struct kho_mem_chunks chunks;
+	struct kho_snapshot s;
+	unsigned int i;
 
-	/* one small order: nothing to cross-check, no index */
-	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base, 0), 0);
-	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 5, 0), 0);
-	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 64, 0), 0);
-	KUNIT_EXPECT_FALSE(test, t->indexed);
-	take_snapshot(test, t, &one_order, 16);
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, 512, 9), 0);
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, 1024, 1), 0);
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, 4 * TIB_PFN, GIB_ORDER), 0);
+	take_snapshot(test, t, &s, 8);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, cases[i].pfn,
+						       cases[i].order), 0);
+		KUNIT_EXPECT_EQ(test, kho_mem_serialize(t, &chunks), -EEXIST);
+		KUNIT_EXPECT_EQ(test, chunks.head, 0);
+		KUNIT_EXPECT_EQ(test, chunks.nr_chunks, 0);
+		KUNIT_EXPECT_EQ(test, chunks.overlap[0].pfn, cases[i].first.pfn);
+		KUNIT_EXPECT_EQ(test, chunks.overlap[0].order,
+				cases[i].first.order);
+		KUNIT_EXPECT_EQ(test, chunks.overlap[1].pfn,
+				cases[i].second.pfn);
+		KUNIT_EXPECT_EQ(test, chunks.overlap[1].order,
+				cases[i].second.order);
+		KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, cases[i].pfn,
+							 cases[i].order), 0);
+		KHO_ASSERT_SAME(test, t, &s);
+	}
 
-	/* a second small order turns the index on */
-	KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 8, 3), 0);
-	KUNIT_EXPECT_TRUE(test, t->indexed);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 12, 0), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 8, 2), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, 2), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 4, 2), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 16, 4), 0);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, 6), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 64, 6), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 128, 6), 0);
-	/* large units against small ones, both ways */
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, 9), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base, KHO_MEM_MAX_ORDER),
-			-EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 1024, 10), 0);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 1536, 1), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_mem_preserve(t, base + 1024, 6), -EEXIST);
-	KUNIT_EXPECT_TRUE(test, kho_mem_lookup(t, base + 20, &unit));
-	KUNIT_EXPECT_EQ(test, unit.pfn, base + 16);
-	KUNIT_EXPECT_EQ(test, unit.order, 4);
+	/* a range across the start of the order-9 unit */
+	KUNIT_ASSERT_EQ(test, kho_mem_preserve_range(t, 500, 20), 0);
+	KUNIT_EXPECT_EQ(test, kho_mem_serialize(t, &chunks), -EEXIST);
+	KUNIT_EXPECT_EQ(test, chunks.overlap[0].pfn, 512);
+	KUNIT_EXPECT_EQ(test, chunks.overlap[0].order, 3);
+	KUNIT_EXPECT_EQ(test, chunks.overlap[1].pfn, 512);
+	KUNIT_EXPECT_EQ(test, chunks.overlap[1].order, 9);
+	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve_range(t, 500, 20), 0);
 
-	/* back to one small order: the index goes, metadata as before */
-	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 1024, 10), 0);
-	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 128, 6), 0);
-	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 16, 4), 0);
-	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, base + 8, 3), 0);
-	KUNIT_EXPECT_FALSE(test, t->indexed);
-	KHO_ASSERT_SAME(test, t, &one_order);
-
-	/*
-	 * Building the index, then adding the block of a unit that lies
-	 * outside every indexed block, can run out of memory: nothing
-	 * changes.
-	 */
-	u = (struct unit_arg){ .pfn = base + (4UL << KHO_MEM_BLOCK_ORDER),
-			       .nr = 3 };
-	expect_enomem_clean(test, t, op_preserve, &u, 16);
-	KUNIT_EXPECT_TRUE(test, t->indexed);
-	KUNIT_EXPECT_EQ(test, kho_mem_unpreserve(t, u.pfn, 3), 0);
-	KUNIT_EXPECT_FALSE(test, t->indexed);
-	KHO_ASSERT_SAME(test, t, &one_order);
-
-	/* building the index can run out of memory: nothing changes */
-	u = (struct unit_arg){ .pfn = base + 8, .nr = 3 };
-	expect_enomem_clean(test, t, op_preserve, &u, 16);
-	KUNIT_EXPECT_TRUE(test, t->indexed);
+	KUNIT_ASSERT_EQ(test, kho_mem_serialize(t, &chunks), 0);
+	KUNIT_EXPECT_NE(test, chunks.head, 0);
+	kho_mem_chunks_free(&chunks);
 	kho_mem_destroy(t);
 }
 
@@ -695,7 +696,6 @@ static void tracker_concurrent_fast_path(struct kunit *test)
 	kho_mem_get_stats(t, &st);
 	KUNIT_EXPECT_EQ(test, st.nr_units, NR_DENSE * DENSE_PAGES);
 	KUNIT_EXPECT_EQ(test, st.nr_bytes, NR_DENSE * DENSE_PAGES * PAGE_SIZE);
-	KUNIT_EXPECT_FALSE(test, t->indexed);
 	for (k = 0; k < NR_DENSE; k++) {
 		unsigned long base = (1 + k) * 4 * KHO_MEM_LEAF_UNITS;
 
@@ -720,7 +720,7 @@ static struct kunit_case kho_mem_tracker_cases[] = {
 	KUNIT_CASE(tracker_iteration_order),
 	KUNIT_CASE(tracker_iteration_stops),
 	KUNIT_CASE(tracker_alloc_failure),
-	KUNIT_CASE(tracker_overlap_index),
+	KUNIT_CASE(tracker_overlap_serialize),
 	KUNIT_CASE(tracker_concurrent),
 	KUNIT_CASE(tracker_concurrent_fast_path),
 	{}

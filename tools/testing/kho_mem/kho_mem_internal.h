@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Userspace stand-in for lib/kho_mem/kho_mem_internal.h.  It takes the
- * kernel header's include guard, so that serialize.c, included unchanged
- * by walk_fuzz.c, sees these definitions instead.
+ * kernel header's include guard, so that tracker.c and serialize.c,
+ * included unchanged by a harness, see these definitions instead.  The
+ * xarray is the kernel's own lib/xarray.c, built the way tools/testing/vma
+ * builds it.
  *
- * "Physical" memory is one heap allocation, the arena: physical address
- * KHO_FUZZ_BASE + N is byte N of it.  AddressSanitizer reports any read
- * outside it.
+ * "Physical" memory is one mapping, the arena: physical address
+ * KHO_ARENA_BASE + N is byte N of it.  Pages the tracker and the writer
+ * allocate come from it, and any translation of an address outside it
+ * aborts the run.
  */
 #ifndef _LIB_KHO_MEM_INTERNAL_H
 #define _LIB_KHO_MEM_INTERNAL_H
@@ -17,97 +20,103 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/bits.h>
-#include <linux/types.h>
+#include "shared.h"
+#include <linux/bitmap.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
 #include <linux/kho_mem.h>
 #include <linux/kho/abi/kho_mem.h>
 
 #include "../../../lib/kho_mem/kho_mem_types.h"
 
+#ifndef U64_MAX
 #define U64_MAX			UINT64_MAX
+#endif
 
-/* x86-64 is little endian */
-#define le16_to_cpu(x)		((u16)(x))
-#define le32_to_cpu(x)		((u32)(x))
-#define le64_to_cpu(x)		((u64)(x))
-#define cpu_to_le16(x)		((__le16)(x))
-#define cpu_to_le32(x)		((__le32)(x))
-#define cpu_to_le64(x)		((__le64)(x))
+#define EXPORT_SYMBOL_IF_KUNIT(sym)
 
 #define KHO_MEM_PHYS_BITS	52
 #define KHO_MEM_PFN_LIMIT	(1UL << (KHO_MEM_PHYS_BITS - PAGE_SHIFT))
 
-#define KHO_FUZZ_BASE		0x40000000ULL
+#define KHO_ARENA_BASE		0x40000000ULL
 
-extern unsigned char *kho_fuzz_arena;
-extern size_t kho_fuzz_arena_size;
+/* The arena (arena.c): a bump allocator of pages with a free list. */
+extern unsigned char *kho_arena;
+extern size_t kho_arena_size;
+void kho_arena_init(size_t bytes);
+void *kho_arena_alloc_page(void);
+void kho_arena_free_page(void *page);
+/* Pages handed out and not yet freed. */
+extern unsigned long kho_arena_pages_used;
 
 static inline void *kho_mem_va(phys_addr_t phys)
 {
-	if (phys < KHO_FUZZ_BASE || phys - KHO_FUZZ_BASE >= kho_fuzz_arena_size) {
-		fprintf(stderr, "walk_fuzz: read of %#llx, outside RAM\n",
+	if (phys < KHO_ARENA_BASE || phys - KHO_ARENA_BASE >= kho_arena_size) {
+		fprintf(stderr, "kho_mem: access to %#llx, outside RAM\n",
 			(unsigned long long)phys);
 		abort();
 	}
-	return kho_fuzz_arena + (phys - KHO_FUZZ_BASE);
+	return kho_arena + (phys - KHO_ARENA_BASE);
 }
 
 static inline phys_addr_t kho_mem_pa(const void *virt)
 {
-	return KHO_FUZZ_BASE + ((const unsigned char *)virt - kho_fuzz_arena);
+	const unsigned char *p = virt;
+
+	if (p < kho_arena || p >= kho_arena + kho_arena_size) {
+		fprintf(stderr, "kho_mem: %p is not arena memory\n", virt);
+		abort();
+	}
+	return KHO_ARENA_BASE + (p - kho_arena);
 }
 
-/* Single threaded: nothing to lock. */
+/* Single threaded, but the lock operations cost what they do in SMP. */
 static inline void kho_mem_lock(struct kho_mem_tracker *t)
 {
+	mutex_lock(&t->lock);
+	spin_lock(&t->fast_lock);
+	t->fast_off = true;
+	spin_unlock(&t->fast_lock);
 }
 
 static inline void kho_mem_unlock(struct kho_mem_tracker *t)
 {
+	spin_lock(&t->fast_lock);
+	t->fast_off = false;
+	spin_unlock(&t->fast_lock);
+	mutex_unlock(&t->lock);
+}
+
+static inline bool kho_mem_should_fail(struct kho_mem_tracker *t)
+{
+	return false;
 }
 
 static inline void *kho_mem_alloc_page(struct kho_mem_tracker *t)
 {
-	return NULL;
+	return kho_arena_alloc_page();
 }
 
 static inline void kho_mem_free_page(void *page)
 {
+	kho_arena_free_page(page);
 }
 
-static inline unsigned long hweight_long(unsigned long w)
+static inline void *kho_mem_kmalloc(struct kho_mem_tracker *t, size_t size)
 {
-	return __builtin_popcountl(w);
+	return kmalloc(size, GFP_KERNEL);
 }
 
-static inline unsigned int bitmap_weight(const unsigned long *bits,
-					 unsigned int nbits)
+static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
 {
-	unsigned int i, w = 0;
-
-	for (i = 0; i < nbits / BITS_PER_LONG; i++)
-		w += hweight_long(bits[i]);
-	return w;
+	return n && size > SIZE_MAX / n ? NULL : kmalloc(n * size, gfp);
 }
 
-static inline unsigned long find_next_bit(const unsigned long *bits,
-					  unsigned long size,
-					  unsigned long off)
+static inline int kho_mem_xa_insert(struct kho_mem_tracker *t,
+				    struct xarray *xa, unsigned long index,
+				    void *entry)
 {
-	for (; off < size; off++)
-		if (bits[BIT_WORD(off)] & BIT_MASK(off))
-			return off;
-	return size;
-}
-
-static inline unsigned long find_next_zero_bit(const unsigned long *bits,
-					       unsigned long size,
-					       unsigned long off)
-{
-	for (; off < size; off++)
-		if (!(bits[BIT_WORD(off)] & BIT_MASK(off)))
-			return off;
-	return size;
+	return xa_insert(xa, index, entry, GFP_KERNEL);
 }
 
 #endif /* _LIB_KHO_MEM_INTERNAL_H */

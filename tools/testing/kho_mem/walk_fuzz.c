@@ -17,9 +17,6 @@
 #define MAP_PAGES	4	/* three chunks and one bitmap */
 #define RUNS		200000
 
-unsigned char *kho_fuzz_arena;
-size_t kho_fuzz_arena_size = ARENA_PAGES * PAGE_SIZE;
-
 static unsigned long problems, ranges_seen;
 
 static u64 rnd_state = 88172645463325252ULL;
@@ -34,7 +31,7 @@ static u64 rnd(void)
 
 static struct kho_mem_chunk_hdr *page(unsigned int n)
 {
-	return (struct kho_mem_chunk_hdr *)(kho_fuzz_arena + n * PAGE_SIZE);
+	return (struct kho_mem_chunk_hdr *)(kho_arena + n * PAGE_SIZE);
 }
 
 static void add_chunk(unsigned int n, unsigned int order, int next)
@@ -45,7 +42,7 @@ static void add_chunk(unsigned int n, unsigned int order, int next)
 	c->version = KHO_MEM_CHUNK_VERSION;
 	c->order = order;
 	c->page_shift = PAGE_SHIFT;
-	c->next = next < 0 ? 0 : KHO_FUZZ_BASE + next * PAGE_SIZE;
+	c->next = next < 0 ? 0 : KHO_ARENA_BASE + next * PAGE_SIZE;
 }
 
 static void add_sparse(unsigned int n, const u16 *offs, unsigned int count)
@@ -54,7 +51,7 @@ static void add_sparse(unsigned int n, const u16 *offs, unsigned int count)
 	struct kho_mem_chunk_entry *e = chunk_entries(c) + c->nr_entries++;
 	unsigned int data = PAGE_SIZE - count * sizeof(u16);
 
-	e->base = KHO_FUZZ_BASE;
+	e->base = KHO_ARENA_BASE;
 	e->kind = KHO_MEM_LEAF_SPARSE;
 	e->count = count;
 	e->data = data;
@@ -71,10 +68,10 @@ static void add_bitmap(unsigned int n, unsigned int bitmap_page,
 
 	for (i = first; i < first + count; i++)
 		bits[BIT_WORD(i)] |= BIT_MASK(i);
-	e->base = KHO_FUZZ_BASE;
+	e->base = KHO_ARENA_BASE;
 	e->kind = KHO_MEM_LEAF_BITMAP;
 	e->count = count;
-	e->data = KHO_FUZZ_BASE + bitmap_page * PAGE_SIZE;
+	e->data = KHO_ARENA_BASE + bitmap_page * PAGE_SIZE;
 }
 
 static int on_range(void *arg, unsigned long pfn, unsigned long nr_pages,
@@ -82,7 +79,7 @@ static int on_range(void *arg, unsigned long pfn, unsigned long nr_pages,
 {
 	u64 start = (u64)pfn << PAGE_SHIFT, end = start + nr_pages * PAGE_SIZE;
 
-	if (start < KHO_FUZZ_BASE || end > KHO_FUZZ_BASE + kho_fuzz_arena_size) {
+	if (start < KHO_ARENA_BASE || end > KHO_ARENA_BASE + kho_arena_size) {
 		fprintf(stderr, "walk_fuzz: range %#llx-%#llx outside RAM\n",
 			(unsigned long long)start, (unsigned long long)end);
 		problems++;
@@ -110,8 +107,8 @@ static void corrupt(void)
 	default:
 		/* a whole field, to make wild addresses and counts */
 		off &= ~7U;
-		*(u64 *)(b + off) = rnd() % 4 ? KHO_FUZZ_BASE + rnd() % (2 *
-				    kho_fuzz_arena_size) : rnd();
+		*(u64 *)(b + off) = rnd() % 4 ? KHO_ARENA_BASE + rnd() % (2 *
+				    kho_arena_size) : rnd();
 		break;
 	}
 }
@@ -120,19 +117,19 @@ int main(void)
 {
 	static const u16 o0[] = { 40, 41, 45 }, o2[] = { 13 };
 	const struct kho_mem_range ram = {
-		KHO_FUZZ_BASE, KHO_FUZZ_BASE + ARENA_PAGES * PAGE_SIZE
+		KHO_ARENA_BASE, KHO_ARENA_BASE + ARENA_PAGES * PAGE_SIZE
 	};
 	struct kho_mem_walk_args args = {
-		.head = KHO_FUZZ_BASE, .ram = &ram, .nr_ram = 1,
+		.head = KHO_ARENA_BASE, .ram = &ram, .nr_ram = 1,
 	};
 	unsigned long runs, refused = 0, k;
 	struct kho_mem_walk_result res;
 	unsigned char *seed;
 	int ret;
 
-	kho_fuzz_arena = calloc(ARENA_PAGES, PAGE_SIZE);
+	kho_arena_init(ARENA_PAGES * PAGE_SIZE);
 	seed = malloc(MAP_PAGES * PAGE_SIZE);
-	if (!kho_fuzz_arena || !seed)
+	if (!seed)
 		return 1;
 
 	/* units at pages 40-41, 45 (order 0), 48-51 (order 1), 52-55 (order 2) */
@@ -142,7 +139,7 @@ int main(void)
 	add_bitmap(1, 3, 24, 2);
 	add_chunk(2, 2, -1);
 	add_sparse(2, o2, 1);
-	memcpy(seed, kho_fuzz_arena, MAP_PAGES * PAGE_SIZE);
+	memcpy(seed, kho_arena, MAP_PAGES * PAGE_SIZE);
 
 	ret = kho_mem_walk(&args, &ops, NULL, &res);
 	if (ret || res.nr_ranges != 3 || res.nr_units != 6) {
@@ -154,7 +151,7 @@ int main(void)
 	for (runs = 0; runs < RUNS; runs++) {
 		unsigned long seen;
 
-		memcpy(kho_fuzz_arena, seed, MAP_PAGES * PAGE_SIZE);
+		memcpy(kho_arena, seed, MAP_PAGES * PAGE_SIZE);
 		for (k = 1 + rnd() % 4; k; k--)
 			corrupt();
 		seen = ranges_seen;
@@ -176,6 +173,5 @@ int main(void)
 	printf("walk_fuzz: %lu corrupted maps, %lu refused, %lu problems\n",
 	       runs, refused, problems);
 	free(seed);
-	free(kho_fuzz_arena);
 	return problems ? 1 : 0;
 }

@@ -2,12 +2,15 @@
 #ifndef _TOOLS_KHO_MEM_LINUX_MUTEX_H
 #define _TOOLS_KHO_MEM_LINUX_MUTEX_H
 
-/* Single threaded: the lock only has to exist. */
+/* Uncontended, a kernel mutex costs one atomic operation each way. */
+#include <linux/spinlock.h>
+
 struct mutex {
-	int unused;
+	spinlock_t l;
 };
 
-#define mutex_lock(m)	((void)(m))
-#define mutex_unlock(m)	((void)(m))
+#define mutex_init(m)	spin_lock_init(&(m)->l)
+#define mutex_lock(m)	spin_lock(&(m)->l)
+#define mutex_unlock(m)	spin_unlock(&(m)->l)
 
 #endif

@@ -2,11 +2,42 @@
 #ifndef _TOOLS_KHO_MEM_LINUX_SPINLOCK_H
 #define _TOOLS_KHO_MEM_LINUX_SPINLOCK_H
 
-/* Single threaded: the lock only has to exist. */
-struct kho_fuzz_spinlock {
-	int unused;
-};
+/*
+ * A test-and-set lock: what an uncontended kernel spinlock costs on SMP
+ * (one atomic exchange, one release store), for the benchmark's sake.
+ * Replaces tools/include's pthread mutex for the tracker and the xarray.
+ */
+#include <stdbool.h>
 
-#define spinlock_t	struct kho_fuzz_spinlock
+typedef struct {
+	int locked;
+} spinlock_t;
+
+#define __SPIN_LOCK_UNLOCKED(x)	(spinlock_t){ 0 }
+#define DEFINE_SPINLOCK(x)	spinlock_t x = __SPIN_LOCK_UNLOCKED(x)
+
+static inline void spin_lock_init(spinlock_t *l)
+{
+	l->locked = 0;
+}
+
+static inline void spin_lock(spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+#define spin_lock_nested(l, subclass)	spin_lock(l)
+#define spin_lock_bh(l)			spin_lock(l)
+#define spin_unlock_bh(l)		spin_unlock(l)
+#define spin_lock_irq(l)		spin_lock(l)
+#define spin_unlock_irq(l)		spin_unlock(l)
+#define spin_lock_irqsave(l, f)		((void)(f), spin_lock(l))
+#define spin_unlock_irqrestore(l, f)	((void)(f), spin_unlock(l))
 
 #endif
