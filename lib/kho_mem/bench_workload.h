@@ -17,7 +17,7 @@
 #define KHO_BENCH_A_PAGES	(16UL << (30 - PAGE_SHIFT))
 #define KHO_BENCH_B_PAGES	65536UL
 #define KHO_BENCH_C_UNITS	1024UL
-#define KHO_BENCH_D_UNITS	(1UL << 20)
+#define KHO_BENCH_D_UNITS	BIT(20)
 
 /* A unit of a workload list: pfn << 5 | order. */
 #define KHO_BENCH_PFN(u)	((unsigned long)((u) >> 5))

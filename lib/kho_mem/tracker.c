@@ -429,11 +429,10 @@ static void order_free(struct kho_mem_order *ord)
 
 static int check_unit(unsigned long pfn, unsigned int order)
 {
-	if (order > KHO_MEM_MAX_ORDER)
+	if (order > KHO_MEM_MAX_ORDER || pfn & ((1UL << order) - 1))
 		return -EINVAL;
-	if (pfn & ((1UL << order) - 1))
-		return -EINVAL;
-	if (pfn >= KHO_MEM_PFN_LIMIT || (1UL << order) > KHO_MEM_PFN_LIMIT - pfn)
+	/* an aligned unit that starts below the limit ends below it too */
+	if (pfn >= KHO_MEM_PFN_LIMIT)
 		return -ERANGE;
 	return 0;
 }
@@ -620,6 +619,18 @@ static int check_range(unsigned long pfn, unsigned long nr_pages)
 	return 0;
 }
 
+/* Out of line, so that the fast path of kho_mem_preserve() stays small. */
+static noinline int preserve_slow(struct kho_mem_tracker *t,
+				  unsigned long pfn, unsigned int order)
+{
+	int err;
+
+	kho_mem_lock(t);
+	err = __preserve(t, pfn, order);
+	kho_mem_unlock(t);
+	return err;
+}
+
 /* --- API ----------------------------------------------------------------- */
 
 /**
@@ -689,10 +700,7 @@ int kho_mem_preserve(struct kho_mem_tracker *t, unsigned long pfn,
 	if (err <= 0)
 		return err;
 
-	kho_mem_lock(t);
-	err = __preserve(t, pfn, order);
-	kho_mem_unlock(t);
-	return err;
+	return preserve_slow(t, pfn, order);
 }
 EXPORT_SYMBOL_GPL(kho_mem_preserve);
 

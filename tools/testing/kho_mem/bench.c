@@ -61,7 +61,7 @@ static struct scenario scenarios[] = {
 	{ "D", "2^20 random units, orders 0-9, 64 GiB", 3 },
 };
 
-#define NR_SCENARIOS	(sizeof(scenarios) / sizeof(scenarios[0]))
+#define NR_SCENARIOS	ARRAY_SIZE(scenarios)
 
 static bool under_callgrind;
 static const char *only;	/* scenario letters to run, NULL: all */
@@ -274,8 +274,13 @@ static void read_callgrind(const char *prefix, struct result res[][NR_IMPLS])
 			break;
 		label[0] = 0;
 		while (fgets(line, sizeof(line), f)) {
-			sscanf(line, "desc: Trigger: Client Request: %127s", label);
-			sscanf(line, "totals: %llu", (unsigned long long *)&ir);
+			unsigned long long v;
+
+			if (sscanf(line, "totals: %llu", &v) == 1)
+				ir = v;
+			else if (sscanf(line, "desc: Trigger: Client Request: %127s",
+					label) != 1)
+				continue;
 		}
 		fclose(f);
 		unlink(path);
@@ -400,8 +405,7 @@ int main(int argc, char **argv)
 
 	under_callgrind = argc > 1 && !strcmp(argv[1], "--child");
 	for (i = callgrind || under_callgrind ? 2 : 1; i < argc; i++) {
-		if (strlen(letters) < NR_SCENARIOS)
-			strncat(letters, argv[i], 1);
+		strncat(letters, argv[i], NR_SCENARIOS - strlen(letters));
 		only = letters;
 	}
 	kho_arena_init(1UL << 30);

@@ -33,8 +33,6 @@
 #define U64_MAX			UINT64_MAX
 #endif
 
-#define EXPORT_SYMBOL_IF_KUNIT(sym)
-
 #define KHO_MEM_PHYS_BITS	52
 #define KHO_MEM_PFN_LIMIT	(1UL << (KHO_MEM_PHYS_BITS - PAGE_SHIFT))
 

@@ -6,7 +6,7 @@
 #include <linux/spinlock.h>
 
 struct mutex {
-	spinlock_t l;
+	spinlock_t l;	/* the mutex's own lock word */
 };
 
 #define mutex_init(m)	spin_lock_init(&(m)->l)

@@ -9,12 +9,11 @@
  */
 #include <stdbool.h>
 
-typedef struct {
+struct kho_mem_spinlock {
 	int locked;
-} spinlock_t;
+};
 
-#define __SPIN_LOCK_UNLOCKED(x)	(spinlock_t){ 0 }
-#define DEFINE_SPINLOCK(x)	spinlock_t x = __SPIN_LOCK_UNLOCKED(x)
+#define spinlock_t	struct kho_mem_spinlock
 
 static inline void spin_lock_init(spinlock_t *l)
 {
@@ -32,7 +31,6 @@ static inline void spin_unlock(spinlock_t *l)
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
-#define spin_lock_nested(l, subclass)	spin_lock(l)
 #define spin_lock_bh(l)			spin_lock(l)
 #define spin_unlock_bh(l)		spin_unlock(l)
 #define spin_lock_irq(l)		spin_lock(l)
