@@ -438,8 +438,10 @@ static int kho_write_root_fdt(phys_addr_t mem_map)
  */
 int kho_finalize(void)
 {
+	struct kho_mem_unit overlap;
 	struct kho_mem_stats st;
 	phys_addr_t mem_map;
+	bool extra;
 	int err;
 
 	if (!kho_enable || !kho_out.ready)
@@ -454,7 +456,10 @@ int kho_finalize(void)
 	err = kho_debug_fail_finalize();
 	if (err)
 		goto out;
+	extra = kho_debug_add_overlap(&kho_out.tracker, &overlap);
 	err = kho_mem_serialize(&kho_out.tracker, &kho_out.chunks);
+	if (extra)
+		kho_mem_unpreserve(&kho_out.tracker, overlap.pfn, overlap.order);
 	if (err == -EEXIST) {
 		struct kho_mem_unit *u = kho_out.chunks.overlap;
 

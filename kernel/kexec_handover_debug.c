@@ -14,6 +14,11 @@
  *   pageblock long; "misaligned": the first area one page off);
  * - kexec_handover.test_fail_finalize: kho_finalize() fails, as it does
  *   when memory runs out, and the kexec is refused;
+ * - kexec_handover.test_overlap: kho_finalize() first preserves one page
+ *   inside the first preserved unit larger than a page, as a component
+ *   that preserves memory twice with different orders would, so that the
+ *   serialization must refuse the handover; the page is unpreserved again
+ *   afterwards;
  * - kexec_handover.test_restore_delay_ms and test_restore_delay_comm: the
  *   next kho_restore_folio() by a task of that name holds its claim that
  *   long before it counts it, so that a test can call kho_finish() while
@@ -232,6 +237,37 @@ void kho_debug_corrupt_scratch(struct kho_scratch_abi *sa, unsigned int cnt)
 	}
 	pr_warn("test: corrupting the outgoing scratch array (%s)\n",
 		test_corrupt_scratch);
+}
+
+static bool test_overlap;
+module_param(test_overlap, bool, 0600);
+MODULE_PARM_DESC(test_overlap,
+		 "preserve a page inside a preserved unit before the handover is written (test only)");
+
+static int first_large_unit(void *arg, const struct kho_mem_unit *unit)
+{
+	struct kho_mem_unit *found = arg;
+
+	if (!unit->order)
+		return 0;
+	*found = *unit;
+	return 1;
+}
+
+bool kho_debug_add_overlap(struct kho_mem_tracker *t,
+			   struct kho_mem_unit *unit)
+{
+	struct kho_mem_unit large;
+
+	if (!test_overlap || kho_mem_visit_units(t, first_large_unit, &large) != 1)
+		return false;
+	unit->pfn = large.pfn + 1;
+	unit->order = 0;
+	if (kho_mem_preserve(t, unit->pfn, 0))
+		return false;
+	pr_warn("test: preserving pfn %#lx order 0 inside pfn %#lx order %u\n",
+		unit->pfn, large.pfn, large.order);
+	return true;
 }
 
 int kho_debug_fail_finalize(void)

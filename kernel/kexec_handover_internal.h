@@ -59,6 +59,8 @@ int kho_out_preserve(unsigned long pfn, unsigned long nr_pages);
 int kho_out_unpreserve(unsigned long pfn, unsigned long nr_pages);
 bool kho_out_preserved(unsigned long pfn);
 
+struct kho_mem_tracker;
+struct kho_mem_unit;
 struct kho_mem_walk_args;
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
@@ -72,6 +74,8 @@ void kho_debug_corrupt_map(phys_addr_t *mem_map);
 phys_addr_t kho_debug_subtree_phys(phys_addr_t phys);
 void kho_debug_corrupt_scratch(struct kho_scratch_abi *sa, unsigned int cnt);
 int kho_debug_fail_finalize(void);
+bool kho_debug_add_overlap(struct kho_mem_tracker *t,
+			   struct kho_mem_unit *unit);
 void kho_debug_restore_window(void);
 u64 kho_debug_cycles(void);
 u64 kho_debug_cycles_to_ns(u64 cycles);
@@ -107,6 +111,12 @@ static inline void kho_debug_corrupt_scratch(struct kho_scratch_abi *sa,
 }
 
 static inline int kho_debug_fail_finalize(void) { return 0; }
+static inline bool kho_debug_add_overlap(struct kho_mem_tracker *t,
+					 struct kho_mem_unit *unit)
+{
+	return false;
+}
+
 static inline void kho_debug_restore_window(void) { }
 static inline u64 kho_debug_cycles(void) { return 0; }
 static inline u64 kho_debug_cycles_to_ns(u64 cycles) { return 0; }
