@@ -150,7 +150,8 @@ static int writer_add_leaf(struct chunk_writer *w, unsigned int order,
  */
 static int check_written(struct kho_mem_chunks *out)
 {
-	static const struct kho_mem_range all = {
+	/* not static: the limit is a runtime value with 5-level paging */
+	const struct kho_mem_range all = {
 		0, (u64)KHO_MEM_PFN_LIMIT << PAGE_SHIFT
 	};
 	struct kho_mem_walk_args args = {
