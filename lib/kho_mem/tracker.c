@@ -76,7 +76,7 @@
  * kernel and the caller of the serialization learns which ones collide.
  *
  * The hot path is a unit that lands in an existing leaf, found through
- * the leaf used last or the order's xarray: no allocation, and only a
+ * the order's leaf cache or its xarray: no allocation, and only a
  * spinlock.
  *
  * Locking: every call but that hot path holds the tracker's mutex, so it
