@@ -15,19 +15,23 @@
 #define KHO_MEM_NR_ORDERS	(KHO_MEM_MAX_ORDER + 1)
 
 /*
- * A leaf stays sparse up to this many units: 1024 with 4 KiB pages.  Its
- * offsets (2 KiB) and their copy in a chunk then weigh as much as a bitmap
- * page, which also takes a unit in O(1).  The format allows sparse leaves
- * up to KHO_MEM_SPARSE_MAX.
+ * A leaf stays sparse up to this many units: 768 with 4 KiB pages, whose
+ * hash table (1024 slots, 2 KiB) and the copy of the offsets in a chunk
+ * (1.5 KiB) then weigh nearly as much as a bitmap page, which also takes a
+ * unit in O(1).  The format allows sparse leaves up to KHO_MEM_SPARSE_MAX.
  */
-#define KHO_MEM_SPARSE_LIMIT	(PAGE_SIZE / 4)
+#define KHO_MEM_SPARSE_LIMIT	(PAGE_SIZE * 3 / 16)
+
+/* An empty slot of a sparse leaf's table: no offset is that large. */
+#define KHO_MEM_SPARSE_EMPTY	0xffff
 
 /**
  * struct kho_mem_leaf - one leaf container: units [base, base + 32768)
  * @kind: KHO_MEM_LEAF_SPARSE or KHO_MEM_LEAF_BITMAP.
  * @count: units set in the leaf.
- * @cap: capacity of @offs in offsets (sparse leaves only).
- * @offs: ascending unit offsets (sparse leaves), a slab allocation.
+ * @cap: slots in @offs, a power of two (sparse leaves only).
+ * @offs: the unit offsets of a sparse leaf, a hash table of @cap slots
+ *	(empty: KHO_MEM_SPARSE_EMPTY), a slab allocation.
  * @bits: one bit per unit (bitmap leaves), a whole page.
  */
 struct kho_mem_leaf {

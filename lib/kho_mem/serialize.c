@@ -20,7 +20,7 @@
  * entry per leaf to the current chunk, starting a new chunk page when the
  * order changes or the entry and its inline data no longer fit.  A sparse
  * leaf's offsets are copied into the chunk, packed down from the end of
- * the page; a bitmap leaf is not copied: its entry holds the physical
+ * the page, and sorted there; a bitmap leaf is not copied: its entry holds the physical
  * address of the tracker's own bitmap page.  The list therefore stays
  * valid only while the tracker is neither changed nor destroyed.
  *
@@ -80,7 +80,11 @@ struct chunk_writer {
 	unsigned int order;
 	unsigned int nr_entries;
 	unsigned int data_start;	/* inline data lives in [data_start, PAGE_SIZE) */
+	unsigned long *scratch;		/* a zeroed page to sort large leaves in */
 };
+
+/* Leaves with more offsets than this are sorted through @scratch. */
+#define SORT_BY_BITMAP	64
 
 static int writer_new_chunk(struct chunk_writer *w, unsigned int order)
 {
@@ -105,6 +109,38 @@ static int writer_new_chunk(struct chunk_writer *w, unsigned int order)
 	return 0;
 }
 
+/* Heapsort of @n offsets: no allocation, no indirect calls. */
+static void sort_offsets(__le16 *a, unsigned int n)
+{
+	unsigned int start = n / 2, end = n;
+
+	while (end > 1) {
+		unsigned int root, child;
+		__le16 tmp;
+
+		if (start) {
+			root = --start;
+		} else {
+			end--;
+			tmp = a[end];
+			a[end] = a[0];
+			a[0] = tmp;
+			root = 0;
+		}
+		while ((child = 2 * root + 1) < end) {
+			if (child + 1 < end &&
+			    le16_to_cpu(a[child]) < le16_to_cpu(a[child + 1]))
+				child++;
+			if (le16_to_cpu(a[root]) >= le16_to_cpu(a[child]))
+				break;
+			tmp = a[root];
+			a[root] = a[child];
+			a[child] = tmp;
+			root = child;
+		}
+	}
+}
+
 static int writer_add_leaf(struct chunk_writer *w, unsigned int order,
 			   unsigned long index, const struct kho_mem_leaf *leaf)
 {
@@ -113,8 +149,14 @@ static int writer_add_leaf(struct chunk_writer *w, unsigned int order,
 	unsigned int i;
 	int err;
 
-	if (leaf->kind == KHO_MEM_LEAF_SPARSE)
+	if (leaf->kind == KHO_MEM_LEAF_SPARSE) {
 		data = leaf->count * sizeof(__le16);
+		if (leaf->count > SORT_BY_BITMAP && !w->scratch) {
+			w->scratch = kho_mem_alloc_page(w->t);
+			if (!w->scratch)
+				return -ENOMEM;
+		}
+	}
 	table_end = sizeof(*w->chunk) + (w->nr_entries + 1) * sizeof(*e);
 	if (!w->chunk || w->order != order || table_end + data > w->data_start) {
 		err = writer_new_chunk(w, order);
@@ -132,10 +174,27 @@ static int writer_add_leaf(struct chunk_writer *w, unsigned int order,
 	} else {
 		__le16 *offs;
 
+		unsigned int n = 0;
+
 		w->data_start -= data;
 		offs = (__le16 *)((char *)w->chunk + w->data_start);
-		for (i = 0; i < leaf->count; i++)
-			offs[i] = cpu_to_le16(leaf->offs[i]);
+		if (leaf->count > SORT_BY_BITMAP) {
+			/* set a bit per offset, read them back in order */
+			for (i = 0; i < leaf->cap; i++) {
+				if (leaf->offs[i] != KHO_MEM_SPARSE_EMPTY)
+					__set_bit(leaf->offs[i], w->scratch);
+			}
+			for_each_set_bit(i, w->scratch, KHO_MEM_LEAF_UNITS)
+				offs[n++] = cpu_to_le16(i);
+			for (i = 0; i < n; i++)
+				w->scratch[BIT_WORD(le16_to_cpu(offs[i]))] = 0;
+		} else {
+			for (i = 0; i < leaf->cap; i++) {
+				if (leaf->offs[i] != KHO_MEM_SPARSE_EMPTY)
+					offs[n++] = cpu_to_le16(leaf->offs[i]);
+			}
+			sort_offsets(offs, n);
+		}
 		e->data = cpu_to_le64(w->data_start);
 	}
 	w->chunk->nr_entries = cpu_to_le32(++w->nr_entries);
@@ -182,7 +241,8 @@ static int check_written(struct kho_mem_chunks *out)
  *
  * Context: Process context; may sleep.  Takes and releases @t->lock.
  * Return: 0 on success; -EEXIST if two preserved units overlap, with both
- * in @out->overlap; -ENOMEM if a chunk page could not be allocated.  On
+ * in @out->overlap; -ENOMEM if a chunk page, or the page that large sparse
+ * leaves are sorted in, could not be allocated.  On
  * error nothing stays allocated and @out describes an empty list.
  */
 int kho_mem_serialize(struct kho_mem_tracker *t, struct kho_mem_chunks *out)
@@ -206,6 +266,7 @@ int kho_mem_serialize(struct kho_mem_tracker *t, struct kho_mem_chunks *out)
 	err = check_written(out);
 out:
 	kho_mem_unlock(t);
+	kho_mem_free_page(w.scratch);
 	if (err) {
 		memcpy(overlap, out->overlap, sizeof(overlap));
 		kho_mem_chunks_free(out);

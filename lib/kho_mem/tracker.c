@@ -37,9 +37,9 @@
  *        |                   |
  *        v                   v
  *   SPARSE leaf:             BITMAP leaf:
- *   u16 offs[count],         one page of bits,
- *   ascending, kmalloc'ed    bit off set <=> unit preserved
- *   [ 3, 17, 4095, ... ]     [0001000...0100...]
+ *   u16 table[cap], a hash   one page of bits,
+ *   set, kmalloc'ed          bit off set <=> unit preserved
+ *   [ 17, -, 3, 4095, - ]    [0001000...0100...]
  *
  * Each leaf spans ``KHO_MEM_LEAF_UNITS`` units of its order, as many as a
  * page has bits (32768 with 4 KiB pages): 128 MiB of order-0 pages,
@@ -51,15 +51,17 @@
  *   pfn   = ((index << KHO_MEM_LEAF_SHIFT) + off) << order
  *
  * Leaves adapt to their density, as containers in a Roaring bitmap do.  A
- * leaf starts *sparse*: a sorted array of 16-bit offsets, two bytes a
- * unit, so an isolated page costs a few bytes instead of a page of bits.
- * When it holds more than ``KHO_MEM_SPARSE_LIMIT`` units (1024 with 4 KiB
- * pages, at which the offsets and their copy in the handover's chunk
- * weigh as much as a bitmap page, which also takes a unit in O(1)) it
- * becomes a *bitmap* page, and it turns sparse again when it shrinks
- * back.  Dense memory thus costs one bit per unit.  Bitmap leaves are
- * whole pages, never slab objects, because the next kernel reads them by
- * physical address.
+ * leaf starts *sparse*: a hash set of 16-bit offsets (open addressing, at
+ * most three quarters full), two to four bytes a unit, so an isolated page
+ * costs a few bytes instead of a page of bits, and a unit is found or
+ * added in O(1) in whatever order units come; its offsets are sorted only
+ * when the leaf is serialized.  When it holds more than
+ * ``KHO_MEM_SPARSE_LIMIT`` units (768 with 4 KiB pages, at which its table
+ * and the copy of its offsets in the handover's chunk weigh nearly as much
+ * as a bitmap page) it becomes a *bitmap* page, and it turns sparse again
+ * when it shrinks back.  Dense memory thus costs one bit per unit.  Bitmap
+ * leaves are whole pages, never slab objects, because the next kernel
+ * reads them by physical address.
  *
  * The representation is a function of the contents: a leaf with N units
  * is sparse if and only if N <= ``KHO_MEM_SPARSE_LIMIT``, and the capacity
@@ -89,53 +91,67 @@
 
 /* --- leaves -------------------------------------------------------------- */
 
+/*
+ * A sparse leaf is a hash set of 16-bit offsets: a table of a power of two
+ * slots, at most three quarters full, with linear probing.  A unit is
+ * looked up or added in O(1) whatever the order in which units come; the
+ * offsets are sorted only when the leaf is serialized.
+ */
 static unsigned int sparse_cap(unsigned int count)
 {
-	if (count <= 4)
-		return 4;
-	return min_t(unsigned long, roundup_pow_of_two(count),
-		     KHO_MEM_SPARSE_LIMIT);
+	unsigned int cap = 8;
+
+	while (cap / 4 * 3 < count)
+		cap <<= 1;
+	return cap;
 }
 
-/*
- * Position of the first offset >= @off in a sparse leaf.  Offsets tend to
- * spread evenly over the leaf, so start where @off would sit if they did,
- * gallop towards the answer and finish with a binary search: a few cache
- * lines instead of a dozen scattered probes.
- */
-static unsigned int sparse_lower_bound(const struct kho_mem_leaf *leaf,
-				       unsigned int off)
+static unsigned int sparse_hash(unsigned int off, unsigned int cap)
 {
-	const u16 *a = leaf->offs;
-	unsigned int n = leaf->count, lo, hi, step = 1;
+	return (off * 40503U >> 4) & (cap - 1);
+}
 
-	if (!n || a[n - 1] < off)
-		return n;
-	hi = (unsigned long)off * n / KHO_MEM_LEAF_UNITS;
-	if (a[hi] < off) {
-		/* the answer is in (hi, n - 1], and a[n - 1] >= off */
-		do {
-			lo = hi + 1;
-			hi = min(hi + step, n - 1);
-			step <<= 1;
-		} while (a[hi] < off);
-	} else {
-		while (hi >= step && a[hi - step] >= off) {
-			hi -= step;
-			step <<= 1;
-		}
-		lo = hi >= step ? hi - step + 1 : 0;
-	}
-	/* a[lo - 1] < off <= a[hi] */
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
+/* Slot of @off in @tab, or of the empty slot where it would go. */
+static unsigned int sparse_slot(const u16 *tab, unsigned int cap,
+				unsigned int off)
+{
+	unsigned int i = sparse_hash(off, cap);
 
-		if (a[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
+	while (tab[i] != KHO_MEM_SPARSE_EMPTY && tab[i] != off)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* Fill @tab (@cap slots) with the @cap_old slots of @old. */
+static void sparse_rehash(u16 *tab, unsigned int cap, const u16 *old,
+			  unsigned int cap_old)
+{
+	unsigned int i;
+
+	memset(tab, 0xff, cap * sizeof(u16));
+	for (i = 0; i < cap_old; i++) {
+		if (old[i] != KHO_MEM_SPARSE_EMPTY)
+			tab[sparse_slot(tab, cap, old[i])] = old[i];
 	}
-	return lo;
+}
+
+/* Take @off, present, out of @tab, moving back what probed past it. */
+static void sparse_delete(u16 *tab, unsigned int cap, unsigned int off)
+{
+	unsigned int i = sparse_slot(tab, cap, off), j = i, k;
+
+	for (;;) {
+		j = (j + 1) & (cap - 1);
+		if (tab[j] == KHO_MEM_SPARSE_EMPTY)
+			break;
+		k = sparse_hash(tab[j], cap);
+		/* leave it if its home lies cyclically in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		tab[i] = tab[j];
+		i = j;
+	}
+	tab[i] = KHO_MEM_SPARSE_EMPTY;
 }
 
 /*
@@ -149,24 +165,29 @@ static bool bits_test(const unsigned long *bits, unsigned int off)
 
 static bool leaf_test(const struct kho_mem_leaf *leaf, unsigned int off)
 {
-	unsigned int pos;
-
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
 		return bits_test(leaf->bits, off);
-	pos = sparse_lower_bound(leaf, off);
-	return pos < leaf->count && leaf->offs[pos] == off;
+	return leaf->offs[sparse_slot(leaf->offs, leaf->cap, off)] == off;
 }
 
-/* First preserved offset >= @off, or KHO_MEM_LEAF_UNITS if there is none. */
+/*
+ * First preserved offset >= @off, or KHO_MEM_LEAF_UNITS if there is none.
+ * A scan of every slot of a sparse leaf: for the ordered visits, not for
+ * the hot paths.
+ */
 static unsigned long leaf_next(const struct kho_mem_leaf *leaf,
 			       unsigned int off)
 {
-	unsigned int pos;
+	unsigned long next = KHO_MEM_LEAF_UNITS;
+	unsigned int i;
 
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP)
 		return find_next_bit(leaf->bits, KHO_MEM_LEAF_UNITS, off);
-	pos = sparse_lower_bound(leaf, off);
-	return pos < leaf->count ? leaf->offs[pos] : KHO_MEM_LEAF_UNITS;
+	for (i = 0; i < leaf->cap; i++) {
+		if (leaf->offs[i] >= off && leaf->offs[i] < next)
+			next = leaf->offs[i];
+	}
+	return next;
 }
 
 static size_t leaf_bytes(const struct kho_mem_leaf *leaf)
@@ -197,7 +218,7 @@ static int leaf_prepare(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 		return 0;
 	if (leaf->count == KHO_MEM_SPARSE_LIMIT)
 		*room = kho_mem_alloc_page(t);
-	else if (leaf->count == leaf->cap)
+	else if (sparse_cap(leaf->count + 1) != leaf->cap)
 		*room = kho_mem_kmalloc(t, sparse_cap(leaf->count + 1) *
 					   sizeof(u16));
 	else
@@ -221,7 +242,7 @@ static void leaf_unprepare(const struct kho_mem_leaf *leaf, void *room)
 static void leaf_insert(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 			unsigned int off, void *room)
 {
-	unsigned int pos, i;
+	unsigned int i;
 	u16 *offs;
 
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
@@ -233,8 +254,10 @@ static void leaf_insert(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 	if (leaf->count == KHO_MEM_SPARSE_LIMIT) {
 		unsigned long *bits = room;
 
-		for (i = 0; i < leaf->count; i++)
-			__set_bit(leaf->offs[i], bits);
+		for (i = 0; i < leaf->cap; i++) {
+			if (leaf->offs[i] != KHO_MEM_SPARSE_EMPTY)
+				__set_bit(leaf->offs[i], bits);
+		}
 		__set_bit(off, bits);
 		t->meta_bytes += PAGE_SIZE - leaf->cap * sizeof(u16);
 		kfree(leaf->offs);
@@ -245,24 +268,17 @@ static void leaf_insert(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 		return;
 	}
 
-	pos = sparse_lower_bound(leaf, off);
-	offs = leaf->offs;
 	if (room) {
 		unsigned int cap = sparse_cap(leaf->count + 1);
 
 		offs = room;
-		memcpy(offs, leaf->offs, pos * sizeof(u16));
-		memcpy(offs + pos + 1, leaf->offs + pos,
-		       (leaf->count - pos) * sizeof(u16));
+		sparse_rehash(offs, cap, leaf->offs, leaf->cap);
 		t->meta_bytes += (cap - leaf->cap) * sizeof(u16);
 		kfree(leaf->offs);
 		leaf->offs = offs;
 		leaf->cap = cap;
-	} else if (pos < leaf->count) {
-		memmove(offs + pos + 1, offs + pos,
-			(leaf->count - pos) * sizeof(u16));
 	}
-	offs[pos] = off;
+	leaf->offs[sparse_slot(leaf->offs, leaf->cap, off)] = off;
 	leaf->count++;
 }
 
@@ -273,7 +289,7 @@ static void leaf_insert(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 static void leaf_remove(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 			unsigned int off)
 {
-	unsigned int pos, cap, i = 0;
+	unsigned int cap;
 	u16 *offs;
 
 	if (leaf->kind == KHO_MEM_LEAF_BITMAP) {
@@ -284,8 +300,9 @@ static void leaf_remove(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 		offs = kmalloc_array(cap, sizeof(u16), GFP_KERNEL);
 		if (!offs)
 			return;
+		memset(offs, 0xff, cap * sizeof(u16));
 		for_each_set_bit(off, leaf->bits, KHO_MEM_LEAF_UNITS)
-			offs[i++] = off;
+			offs[sparse_slot(offs, cap, off)] = off;
 		kho_mem_free_page(leaf->bits);
 		leaf->kind = KHO_MEM_LEAF_SPARSE;
 		leaf->offs = offs;
@@ -294,9 +311,7 @@ static void leaf_remove(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 		return;
 	}
 
-	pos = sparse_lower_bound(leaf, off);
-	memmove(leaf->offs + pos, leaf->offs + pos + 1,
-		(leaf->count - pos - 1) * sizeof(u16));
+	sparse_delete(leaf->offs, leaf->cap, off);
 	leaf->count--;
 	cap = sparse_cap(leaf->count);
 	if (!leaf->count || cap >= leaf->cap)
@@ -304,7 +319,7 @@ static void leaf_remove(struct kho_mem_tracker *t, struct kho_mem_leaf *leaf,
 	offs = kmalloc_array(cap, sizeof(u16), GFP_KERNEL);
 	if (!offs)
 		return;
-	memcpy(offs, leaf->offs, leaf->count * sizeof(u16));
+	sparse_rehash(offs, cap, leaf->offs, leaf->cap);
 	kfree(leaf->offs);
 	t->meta_bytes -= (leaf->cap - cap) * sizeof(u16);
 	leaf->offs = offs;
@@ -461,16 +476,12 @@ static __always_inline int preserve_fast(struct kho_mem_tracker *t,
 		if (*word & BIT_MASK(off))
 			return -EEXIST;
 		*word |= BIT_MASK(off);
-	} else if (leaf->count < leaf->cap) {
-		unsigned int pos = sparse_lower_bound(leaf, off);
+	} else if (leaf->count + 1 <= leaf->cap / 4 * 3) {
+		unsigned int slot = sparse_slot(leaf->offs, leaf->cap, off);
 
-		if (pos < leaf->count) {
-			if (leaf->offs[pos] == off)
-				return -EEXIST;
-			memmove(leaf->offs + pos + 1, leaf->offs + pos,
-				(leaf->count - pos) * sizeof(u16));
-		}
-		leaf->offs[pos] = off;
+		if (leaf->offs[slot] == off)
+			return -EEXIST;
+		leaf->offs[slot] = off;
 	} else {
 		return 1;
 	}

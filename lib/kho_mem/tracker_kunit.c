@@ -383,6 +383,53 @@ static void tracker_iteration_order(struct kunit *test)
 	kho_mem_destroy(t);
 }
 
+/*
+ * Random preserves and unpreserves in one leaf, against a bitmap of what
+ * must be there: every answer, every lookup and the ordered visit agree
+ * with it, through the sparse table's growth, shrinking and deletions and
+ * the leaf's conversions to a bitmap and back.
+ */
+static void tracker_sparse_churn(struct kunit *test)
+{
+	struct kho_mem_tracker *t = new_tracker(test);
+	unsigned long *want, base = 3 * KHO_MEM_LEAF_UNITS, off;
+	unsigned int i, span = 4096, nr = 0;
+	struct rnd_state rnd;
+	struct kho_snapshot s;
+
+	want = kunit_kzalloc(test, BITS_TO_LONGS(span) * sizeof(long),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	prandom_seed_state(&rnd, 7);
+	for (i = 0; i < 20000; i++) {
+		/* grow past the sparse limit, then shrink below it */
+		bool add = prandom_u32_state(&rnd) % 100 < (i < 10000 ? 55 : 10);
+
+		off = prandom_u32_state(&rnd) % span;
+		if (add) {
+			KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + off, 0),
+					test_bit(off, want) ? -EEXIST : 0);
+			nr += !__test_and_set_bit(off, want);
+		} else {
+			KUNIT_ASSERT_EQ(test, kho_mem_unpreserve(t, base + off, 0),
+					test_bit(off, want) ? 0 : -ENOENT);
+			nr -= __test_and_clear_bit(off, want);
+		}
+	}
+	for (off = 0; off < span; off++)
+		KUNIT_EXPECT_EQ(test, kho_mem_lookup(t, base + off, NULL),
+				test_bit(off, want));
+	take_snapshot(test, t, &s, nr);
+	KUNIT_ASSERT_EQ(test, s.nr, nr);
+	off = 0;
+	for (i = 0; i < nr; i++) {
+		off = find_next_bit(want, span, off);
+		KUNIT_EXPECT_EQ(test, s.units[i].pfn, base + off);
+		off++;
+	}
+	kho_mem_destroy(t);
+}
+
 static int stop_after_three(void *arg, const struct kho_mem_unit *unit)
 {
 	int *seen = arg;
@@ -468,13 +515,13 @@ static void tracker_alloc_failure(struct kunit *test)
 	/* new leaf in an existing order */
 	u = (struct unit_arg){ .pfn = 5 * KHO_MEM_LEAF_UNITS * 8, .nr = 3 };
 	expect_enomem_clean(test, t, op_preserve, &u, 8);
-	/* growing a sparse leaf: 4 units fill the first array */
-	for (i = 0; i < 4; i++)
+	/* growing a sparse leaf: 6 units fill the first table of 8 slots */
+	for (i = 0; i < 6; i++)
 		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 2 * i, 0), 0);
 	u = (struct unit_arg){ .pfn = base + 101, .nr = 0 };
 	expect_enomem_clean(test, t, op_preserve, &u, 16);
 	/* turning a full sparse leaf into a bitmap page */
-	for (i = 5; i < KHO_MEM_SPARSE_LIMIT; i++)
+	for (i = 7; i < KHO_MEM_SPARSE_LIMIT; i++)
 		KUNIT_ASSERT_EQ(test, kho_mem_preserve(t, base + 2 * i, 0), 0);
 	u = (struct unit_arg){ .pfn = base + 1, .nr = 0 };
 	expect_enomem_clean(test, t, op_preserve, &u, KHO_MEM_SPARSE_LIMIT + 8);
@@ -718,6 +765,7 @@ static struct kunit_case kho_mem_tracker_cases[] = {
 	KUNIT_CASE(tracker_leaf_conversion),
 	KUNIT_CASE(tracker_dense_metadata),
 	KUNIT_CASE(tracker_iteration_order),
+	KUNIT_CASE(tracker_sparse_churn),
 	KUNIT_CASE(tracker_iteration_stops),
 	KUNIT_CASE(tracker_alloc_failure),
 	KUNIT_CASE(tracker_overlap_serialize),
