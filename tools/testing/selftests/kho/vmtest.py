@@ -509,6 +509,17 @@ def check_set(c, n, name, value):
          % (n, name, value, line))
 
 
+def check_refused_unchanged(c, n, why=""):
+    """Generation n's refused kexec left preserved_out_bytes as it was."""
+    g = c.run.gens.get(n)
+    out = g.counters.get("out", {}).get("preserved_out_bytes") if g else None
+    ref = g.counters.get("refused", {}).get("preserved_out_bytes") \
+        if g else None
+    c.ok(out is not None and out == ref,
+         "generation %d: preserved_out_bytes after the refused kexec "
+         "(%s) = before it (%s)%s" % (n, ref, out, why))
+
+
 def meminfo_total(g):
     m = re.search(r"MemTotal:\s+(\d+) kB", (g.first("system") or "")) \
         if g else None
