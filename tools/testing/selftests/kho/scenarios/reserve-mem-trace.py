@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Scenario reserve-mem-trace: ftrace's persistent ring buffer in a
+reserve_mem region across kexec.  Generation 1 records sched_switch events
+and a marker in the boot-mapped instance; generation 2 asks for the same
+region, gets the same physical range from the handover and finds the
+previous kernel's events (KASLR on: another text offset); generation 3
+asks for another size and gets a fresh region with one log line."""
+
+import re
+
+from vmtest import Scenario, check_run
+
+PROG = "reserve_mem_trace"
+MAPPED_RE = re.compile(r"Tracing: mapped boot instance boot_mapped at "
+                       r"physical memory (0x[0-9a-f]+) of size (0x[0-9a-f]+)")
+KEPT_RE = re.compile(r"reserve_mem: trace kept at (0x[0-9a-f]+) from the "
+                     r"previous kernel")
+FRESH = ("reserve_mem: trace was 8388608 bytes in the previous kernel, "
+         "4194304 now: a fresh region")
+RECORDED_RE = re.compile(r"# recorded: boot_id=(\S+) events=(\d+)")
+SEEN_RE = re.compile(r"# kept: boot_id=(\S+) marker=(\S+) events=(\d+)")
+
+
+def mapped(c, n):
+    g = c.run.gens.get(n)
+    ms = [MAPPED_RE.search(m) for m in (g.msgs("Tracing: ") if g else [])]
+    ms = [m.groups() for m in ms if m]
+    c.ok(len(ms) == 1, "generation %d: the boot instance is mapped once (%s)"
+         % (n, ms))
+    return ms[0] if len(ms) == 1 else (None, None)
+
+
+def run_line(c, n, regex):
+    g = c.run.gens.get(n)
+    r = g.runs.get(PROG) if g else None
+    for line in (r["lines"] if r else []):
+        m = regex.search(line)
+        if m:
+            return m
+    return None
+
+
+def c_trace(c, sc, outdir):
+    check_run(c, 1, PROG, want=["global.record"])
+    check_run(c, 2, PROG, want=["global.kept"])
+    check_run(c, 3, PROG, want=["global.fresh"])
+    a1, a2, a3 = (mapped(c, n) for n in (1, 2, 3))
+    c.ok(a1[0] and a1 == a2, "generation 2: the instance is at generation "
+         "1's address, same size (%s, %s)" % (a1, a2))
+    g2 = c.run.gens.get(2)
+    kept = [KEPT_RE.search(m) for m in (g2.msgs("reserve_mem: ") if g2
+                                        else [])]
+    kept = [m.group(1) for m in kept if m]
+    c.ok(kept == [a1[0]], "generation 2: reserve_mem: trace kept at %s "
+         "(%s)" % (a1[0], kept))
+    rec, seen = run_line(c, 1, RECORDED_RE), run_line(c, 2, SEEN_RE)
+    c.ok(rec and seen and seen.group(2) == rec.group(1) and
+         seen.group(1) != rec.group(1),
+         "generation 2 shows generation 1's marker (recorded in boot %s, "
+         "seen from boot %s with marker %s)"
+         % (rec and rec.group(1), seen and seen.group(1),
+            seen and seen.group(2)))
+    if seen:
+        c.note("gen 2: %s sched_switch events of gen 1 before its marker "
+               "(gen 1 counted %s)" % (seen.group(3), rec and rec.group(2)))
+    g3 = c.run.gens.get(3)
+    lines = g3.msgs("reserve_mem: ") if g3 else []
+    c.ok(lines == [FRESH], "generation 3: one line: %s (%s)" % (FRESH, lines))
+    c.ok(a3[0] and a3[0] != a1[0] and a3[1] == "0x400000",
+         "generation 3: a fresh 4 MiB region (%s)" % (a3,))
+
+
+BOOT = ["trace_instance=boot_mapped^traceoff@trace"]
+SCENARIO = Scenario("reserve-mem-trace", "ftrace's boot-mapped instance in "
+                    "a reserve_mem region keeps the previous kernel's events "
+                    "across kexec; another size gets a fresh region",
+                    gens=3, kaslr=True, common=BOOT,
+                    gen_params={1: ["reserve_mem=8M:4096:trace",
+                                    "khotest.run=/bin/%s:-t:record" % PROG],
+                                2: ["reserve_mem=8M:4096:trace",
+                                    "khotest.run=/bin/%s:-t:kept" % PROG],
+                                3: ["reserve_mem=4M:4096:trace",
+                                    "khotest.run=/bin/%s:-t:fresh" % PROG]},
+                    check=c_trace)
