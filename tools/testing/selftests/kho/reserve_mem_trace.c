@@ -93,6 +93,7 @@ struct trace_seen {
 	int events;		/* sched_switch lines before the first marker */
 	int markers;
 	char marker_boot[64];	/* boot id of the first marker */
+	char marker_line[256];	/* and its line */
 	int lines;
 };
 
@@ -111,10 +112,13 @@ static void scan_trace(char *trace, struct trace_seen *seen)
 		seen->lines++;
 		m = strstr(line, MARKER);
 		if (m) {
-			if (!seen->markers++)
+			if (!seen->markers++) {
 				snprintf(seen->marker_boot,
 					 sizeof(seen->marker_boot), "%.36s",
 					 m + strlen(MARKER));
+				snprintf(seen->marker_line,
+					 sizeof(seen->marker_line), "%s", line);
+			}
 			continue;
 		}
 		if (!seen->markers && strstr(line, "sched_switch:"))
@@ -184,6 +188,8 @@ TEST(kept)
 	print_last(trace, LAST_LINES);
 	scan_trace(trace, &seen);
 	free(trace);
+	if (seen.markers)
+		ksft_print_msg("marker: %s\n", seen.marker_line);
 	boot_id(id, sizeof(id));
 	last = read_all(INSTANCE "/last_boot_info", 256);
 	if (last) {
